@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+/// @title IClassifier
+/// @notice What a CollaborativeTrainer needs of a model. Every model takes its input as `int64[]`:
+/// sparse models read sorted, unique feature indices; dense models read fixed-point values. Labels are
+/// class numbers `0 .. numClasses() - 1`.
+interface IClassifier {
+    error EmptyData();
+    error TooManyFeatures(uint256 length, uint256 maxLength);
+    error IndexOutOfRange(uint256 position, int64 index, uint256 numFeatures);
+    error IndicesNotIncreasing(uint256 position);
+    error UnknownLabel(uint64 label, uint64 numClasses);
+
+    function numClasses() external view returns (uint64);
+
+    function numFeatures() external view returns (uint256);
+
+    /// @notice Predicted class for one sample; reverts on a malformed sample.
+    function predict(int64[] calldata data) external view returns (uint64);
+
+    /// @notice Number of samples whose prediction equals their label (accuracy checks on chain).
+    function evaluate(int64[][] calldata data, uint64[] calldata labels) external view returns (uint256 correct);
+
+    /// @notice Learn from one sample. Only the bound trainer may call it.
+    function update(int64[] calldata data, uint64 label) external;
+}

@@ -1,0 +1,18 @@
+"""dcai-lab: decentralized and collaborative AI on an embedded Ethereum chain."""
+import os as _os
+
+# pysha3 hashes several times faster than the pure-Python fallback; the user's choice wins.
+try:
+    import sha3 as _sha3  # noqa: F401  (safe-pysha3)
+
+    _os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
+except ImportError:
+    pass
+
+from . import incentives, models  # noqa: E402
+from .chain import Chain  # noqa: E402
+from .errors import ContractRevert  # noqa: E402
+from .system import Contribution, System, deploy_system  # noqa: E402
+
+__version__ = "0.1.0"
+__all__ = ["Chain", "ContractRevert", "Contribution", "System", "deploy_system", "incentives", "models"]

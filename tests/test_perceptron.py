@@ -1,0 +1,177 @@
+"""The sparse perceptron contract and its twin agree, bit for bit."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+
+from conftest import perceptron
+from dcai_lab import Chain, ContractRevert, models
+from dcai_lab.models.perceptron import INT32_MAX, INT32_MIN, pack_int32_words, unpack_int32_words
+
+
+def test_fit_predict_score_on_separable_data():
+    X = [[0, 1], [0, 2], [3, 4], [3, 5], [1], [4]]
+    y = [1, 1, 0, 0, 1, 0]
+    twin = models.SparsePerceptron(n_features=6, max_iter=10, random_state=0).fit(X, y)
+    assert twin.score(X, y) == 1.0
+    assert twin.predict([[0], [3]]).tolist() == [1, 0]
+    assert set(np.unique(twin.coef_ % twin.learning_rate)) == {0}
+
+
+def test_sklearn_conventions():
+    twin = models.SparsePerceptron(n_features=50, learning_rate=7, random_state=3)
+    assert clone(twin).get_params() == twin.get_params()
+    rng = np.random.default_rng(0)
+    X = [np.sort(rng.choice(50, 5, replace=False)) for _ in range(40)]
+    y = rng.integers(0, 2, 40)
+    a = clone(twin).fit(X, y)
+    b = clone(twin).fit(X, y)
+    assert np.array_equal(a.coef_, b.coef_) and a.intercept_ == b.intercept_
+    # partial_fit makes exactly one pass in order, as the chain would
+    c = clone(twin)
+    for x, label in zip(X, y):
+        c.partial_fit([x], [label])
+    d = clone(twin).partial_fit(X, y)
+    assert np.array_equal(c.coef_, d.coef_)
+
+
+def test_sparse_matrix_and_index_lists_agree():
+    import scipy.sparse as sp
+
+    twin = perceptron(8, np.arange(-4, 4) * 10, intercept=-5)
+    rows = [[0, 7], [3], [1, 2, 6]]
+    dense = np.zeros((3, 8))
+    for i, r in enumerate(rows):
+        dense[i, r] = 1
+    assert twin.decision_function(rows).tolist() == twin.decision_function(sp.csr_matrix(dense)).tolist()
+
+
+@pytest.mark.parametrize("sample, message", [
+    ([], "EmptyData"), ([3, 2], "IndicesNotIncreasing"), ([1, 1], "IndicesNotIncreasing"),
+    ([10], "IndexOutOfRange"), ([-1], "IndexOutOfRange"),
+])
+def test_twin_rejects_what_the_contract_rejects(sample, message):
+    with pytest.raises(ValueError, match=message):
+        perceptron(10).partial_fit([sample], [1])
+
+
+def test_twin_rejects_unknown_labels():
+    with pytest.raises(ValueError, match="UnknownLabel"):
+        perceptron(10).partial_fit([[1]], [2])
+
+
+def test_pack_unpack_round_trip_and_limits():
+    w = [0, 1, -1, INT32_MAX, INT32_MIN, 12345, -999, 7, 42]
+    assert unpack_int32_words(pack_int32_words(w), len(w)).tolist() == w
+    assert pack_int32_words([1])[0] == 1 and pack_int32_words([0, -1])[0] == 0xFFFFFFFF << 32
+    with pytest.raises(OverflowError):
+        pack_int32_words([INT32_MAX + 1])
+
+
+def test_twin_raises_on_overflow_like_the_contract():
+    twin = perceptron(4, [INT32_MAX, 0, 0, 0], intercept=-(2**40), learning_rate=5)
+    with pytest.raises(OverflowError, match="feature 0"):
+        twin.partial_fit([[0, 1]], [1])
+    assert twin.coef_[0] == INT32_MAX  # nothing changed
+
+
+def test_deploy_and_read_back(chain):
+    rng = np.random.default_rng(1)
+    twin = perceptron(1003, rng.integers(INT32_MIN, INT32_MAX, 1003), intercept=-77, learning_rate=13,
+                      max_input_length=64)
+    system = chain.deploy_system(twin, "points")
+    back = system.twin()
+    assert np.array_equal(back.coef_, twin.coef_) and back.intercept_ == -77
+    assert (back.learning_rate, back.max_input_length, back.n_features) == (13, 64, 1003)
+
+
+def test_large_model_initialises_in_chunks_below_the_block_limit():
+    chain = Chain(block_gas_limit=8_000_000)
+    twin = perceptron(4000, np.arange(4000) % 97 - 48)
+    system = chain.deploy_system(twin, "points")
+    chunks = [r for r in chain.gas if r.operation == "deploy:weights"]
+    assert len(chunks) > 1
+    assert max(r.gas_used for r in chain.gas) < chain.block_gas_limit
+    assert np.array_equal(system.twin().coef_, twin.coef_)
+
+
+def test_initialisation_closes_when_bound(system, accounts):
+    with pytest.raises(ContractRevert, match="InitialisationClosed"):
+        system.chain.transact(system.model.functions.setWeightWords(0, [1]), sender=accounts["owner"])
+
+
+def test_unused_lanes_must_be_zero(chain):
+    model = chain.deploy("SparsePerceptron", 9, 9, 1, 0)  # two words, the second uses one lane
+    with pytest.raises(ContractRevert, match="UnusedLanesNotZero"):
+        chain.transact(model.functions.setWeightWords(1, [1 << 32]))
+    with pytest.raises(ContractRevert, match="WordOutOfRange"):
+        chain.transact(model.functions.setWeightWords(1, [0, 0]))
+
+
+@pytest.mark.parametrize("args, name", [((0, 1, 1, 0), "numFeatures"), ((10, 11, 1, 0), "maxInputLength"),
+                                        ((10, 0, 1, 0), "maxInputLength"), ((10, 5, 0, 0), "learningRate")])
+def test_constructor_rejects_bad_parameters(chain, args, name):
+    with pytest.raises(ContractRevert) as info:
+        chain.deploy("SparsePerceptron", *args)
+    assert info.value.args_ == {"name": name}
+
+
+# -- property test: random weights, inputs and update sequences ------------------------------------
+_CHAIN = None
+
+
+def _shared_chain():
+    global _CHAIN
+    if _CHAIN is None:
+        _CHAIN = Chain()
+    return _CHAIN
+
+
+weight = st.one_of(st.integers(-5000, 5000), st.integers(INT32_MAX - 3000, INT32_MAX),
+                   st.integers(INT32_MIN, INT32_MIN + 3000))
+
+
+@st.composite
+def scenarios(draw):
+    n = draw(st.integers(1, 40))
+    sample = st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True).map(sorted)
+    return {
+        "n": n,
+        "weights": draw(st.lists(weight, min_size=n, max_size=n)),
+        "intercept": draw(st.integers(-10_000, 10_000)),
+        "learning_rate": draw(st.integers(1, 3000)),
+        "updates": draw(st.lists(st.tuples(sample, st.integers(0, 1)), min_size=1, max_size=6)),
+        "queries": draw(st.lists(sample, min_size=1, max_size=4)),
+    }
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_contract_and_twin_agree(s):
+    chain = _shared_chain()
+    snap = chain.snapshot()
+    try:
+        twin = perceptron(s["n"], s["weights"], s["intercept"], learning_rate=s["learning_rate"])
+        system = chain.deploy_system(twin, "points")
+        sender = chain.accounts[1]
+        for x, label in s["updates"]:
+            try:
+                twin.partial_fit([x], [label])
+                twin_overflow = False
+            except OverflowError:
+                twin_overflow = True
+            try:
+                system.add_data(x, label, sender=sender)
+                chain_overflow = False
+            except ContractRevert as err:
+                assert err.error == "WeightOverflow"
+                chain_overflow = True
+            assert twin_overflow == chain_overflow
+            state = system.twin()
+            assert np.array_equal(state.coef_, twin.coef_) and state.intercept_ == twin.intercept_
+            assert [system.predict(q) for q in s["queries"]] == twin.predict(s["queries"]).tolist()
+        expected = int((twin.predict(s["queries"]) == 1).sum())
+        assert system.evaluate(s["queries"], [1] * len(s["queries"])) == expected
+    finally:
+        chain.revert(snap)
