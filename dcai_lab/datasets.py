@@ -37,11 +37,8 @@ def parquet_path(name: str, split: str) -> Path:
 
 
 def has(name: str, split: str = "train") -> bool:
-    try:
-        parquet_path(name, split)
-    except DatasetNotFound:
-        return False
-    return True
+    """Whether the data directory holds ``name``/``split``; a misconfigured directory still raises."""
+    return (data_dir() / name / f"{split}.parquet").is_file()
 
 
 def load(name: str, split: str = "train"):

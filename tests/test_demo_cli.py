@@ -1,0 +1,67 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dcai_lab import cli, datasets
+from dcai_lab.demo import run_demo
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def no_data(monkeypatch, tmp_path):
+    monkeypatch.setenv(datasets.ENV_VAR, str(tmp_path))
+
+
+def check_result(result, n_contributions):
+    assert 0 <= result.initial_accuracy <= 1 and 0 <= result.final_accuracy <= 1
+    assert result.contributions == n_contributions
+    assert result.refunds + result.reports <= n_contributions
+    adds = [r for r in result.chain.gas if r.operation == "add_data"]
+    assert len(adds) == n_contributions and all(r.status == 1 for r in adds)
+    # money is conserved: what contributors lost net is what the trainer still holds
+    assert -sum(result.balances.values()) == result.chain.balance(result.system.trainer.address)
+    assert result.balances["adversary"] < 0
+
+
+def test_demo_falls_back_to_breast_cancer(no_data):
+    result = run_demo(n_initial=100, n_contributions=40, n_test=100, progress=False)
+    assert result.data.name == "breast_cancer"
+    check_result(result, 40)
+    assert "breast cancer" in result.summary()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not datasets.has("imdb", "test"), reason="IMDB not in the data directory (CI sets it)")
+def test_demo_on_imdb():
+    result = run_demo(n_initial=500, n_contributions=60, n_test=1000, progress=False)
+    assert result.data.name == "imdb" and result.data.encoder.n_features == 1000
+    check_result(result, 60)
+    assert result.final_accuracy > 0.6
+
+
+def test_cli_demo_prints_a_summary(no_data, capsys):
+    assert cli.main(["demo", "--initial", "60", "--contributions", "12", "--test", "50", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    for heading in ("dataset", "accuracy", "balances", "gas per operation", "add_data", "tx/s"):
+        assert heading in out
+
+
+def test_cli_reports_bad_data_dir_clearly(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv(datasets.ENV_VAR, str(tmp_path / "nope"))
+    assert cli.main(["demo", "--quiet"]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+
+
+def test_gas_benchmark_prints_one_json_object_per_operation():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gas.py"), "--json"], capture_output=True,
+                         text=True, check=True, cwd=ROOT).stdout
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["op"] for r in rows] == ["deploy", "add_correct", "add_incorrect", "refund", "report"]
+    for r in rows:
+        assert r["fork"] == "prague" and r["model"] == "SparsePerceptron" and r["gas"] > 21_000
+    gas = {r["op"]: r["gas"] for r in rows}
+    assert gas["add_incorrect"] > gas["add_correct"]  # the mistaken sample writes weights
