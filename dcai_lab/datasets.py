@@ -41,8 +41,15 @@ def has(name: str, split: str = "train") -> bool:
     return (data_dir() / name / f"{split}.parquet").is_file()
 
 
-def load(name: str, split: str = "train"):
+def load(name: str, split: str = "train", progress: bool = False):
     """A Hugging Face ``Dataset`` read from the data directory's Parquet file for ``name``/``split``."""
-    from datasets import Dataset
+    import datasets as hf
 
-    return Dataset.from_parquet(str(parquet_path(name, split)))
+    path = str(parquet_path(name, split))
+    if progress:
+        return hf.Dataset.from_parquet(path)
+    hf.disable_progress_bars()
+    try:
+        return hf.Dataset.from_parquet(path)
+    finally:
+        hf.enable_progress_bars()

@@ -1,0 +1,53 @@
+"""Transactions per second of the streaming path on the embedded py-evm chain.
+
+    python benchmarks/speed.py --json [--transactions 300]
+
+Sends add_data transactions (random 20-feature samples, random labels, so some write weights) to a
+1000-feature sparse perceptron under Deposit-Refund-Take, ten simulated minutes apart, and reports the
+wall time per transaction as the lab's API sends it (web3.py, explicit gas, receipt and block read,
+gas ledger, event decoding).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+
+import numpy as np
+
+from dcai_lab import Chain, incentives, models
+
+
+def measure(n: int, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    chain = Chain()
+    twin = models.SparsePerceptron(n_features=1000)
+    twin._init_state(rng.integers(-5_000, 5_000, 1000), 0)
+    system = chain.deploy_system(twin, incentives.DepositRefundTake())
+    samples = [np.sort(rng.choice(1000, 20, replace=False)) for _ in range(n)]
+    labels = rng.integers(0, 2, n)
+    sender = chain.accounts[1]
+    start = time.perf_counter()
+    for x, y in zip(samples, labels):
+        chain.time_travel(minutes=10)
+        system.add_data(x, int(y), sender=sender)
+    seconds = time.perf_counter() - start
+    return {"benchmark": "add_data", "backend": "py-evm (web3.py + eth-tester)", "transactions": n,
+            "seconds": round(seconds, 2), "tx_per_s": round(n / seconds, 1), "fork": chain.fork,
+            "eth_hash_backend": os.environ.get("ETH_HASH_BACKEND", "auto"), "python": platform.python_version(),
+            "cpus": os.cpu_count()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--transactions", type=int, default=300)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    row = measure(args.transactions)
+    print(json.dumps(row) if args.json else f"{row['tx_per_s']} tx/s ({row['transactions']} add_data in {row['seconds']} s)")
+
+
+if __name__ == "__main__":
+    main()
