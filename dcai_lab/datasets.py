@@ -46,10 +46,11 @@ def load(name: str, split: str = "train", progress: bool = False):
     import datasets as hf
 
     path = str(parquet_path(name, split))
-    if progress:
-        return hf.Dataset.from_parquet(path)
-    hf.disable_progress_bars()
+    was_enabled = hf.is_progress_bar_enabled()
+    if not progress:
+        hf.disable_progress_bars()
     try:
         return hf.Dataset.from_parquet(path)
     finally:
-        hf.enable_progress_bars()
+        if was_enabled:
+            hf.enable_progress_bars()
