@@ -7,7 +7,8 @@ from sklearn.base import clone
 
 from conftest import perceptron
 from dcai_lab import Chain, ContractRevert, models
-from dcai_lab.models.perceptron import INT32_MAX, INT32_MIN, pack_int32_words, unpack_int32_words
+from dcai_lab.models._base import pack_lanes, unpack_lanes
+from dcai_lab.models.perceptron import INT32_MAX, INT32_MIN
 
 
 def test_fit_predict_score_on_separable_data():
@@ -63,10 +64,14 @@ def test_twin_rejects_unknown_labels():
 
 def test_pack_unpack_round_trip_and_limits():
     w = [0, 1, -1, INT32_MAX, INT32_MIN, 12345, -999, 7, 42]
-    assert unpack_int32_words(pack_int32_words(w), len(w)).tolist() == w
-    assert pack_int32_words([1])[0] == 1 and pack_int32_words([0, -1])[0] == 0xFFFFFFFF << 32
-    with pytest.raises(OverflowError):
-        pack_int32_words([INT32_MAX + 1])
+    assert unpack_lanes(pack_lanes(w, 32, signed=True), len(w), 32, signed=True).tolist() == w
+    assert pack_lanes([1], 32, True)[0] == 1 and pack_lanes([0, -1], 32, True)[0] == 0xFFFFFFFF << 32
+    assert unpack_lanes(pack_lanes([2**32 - 1, 5], 32, False), 2, 32, signed=False).tolist() == [2**32 - 1, 5]
+    assert unpack_lanes(pack_lanes([-(2**63), 2**63 - 1], 64, True), 2, 64, signed=True).tolist() == [-(2**63), 2**63 - 1]
+    with pytest.raises(OverflowError, match="int32"):
+        pack_lanes([INT32_MAX + 1], 32, signed=True)
+    with pytest.raises(OverflowError, match="uint32"):
+        pack_lanes([-1], 32, signed=False)
 
 
 def test_twin_raises_on_overflow_like_the_contract():
@@ -98,15 +103,15 @@ def test_large_model_initialises_in_chunks_below_the_block_limit():
 
 def test_initialisation_closes_when_bound(system, accounts):
     with pytest.raises(ContractRevert, match="InitialisationClosed"):
-        system.chain.transact(system.model.functions.setWeightWords(0, [1]), sender=accounts["owner"])
+        system.chain.transact(system.model.functions.setWords(0, [1]), sender=accounts["owner"])
 
 
 def test_unused_lanes_must_be_zero(chain):
     model = chain.deploy("SparsePerceptron", 9, 9, 1, 0)  # two words, the second uses one lane
     with pytest.raises(ContractRevert, match="UnusedLanesNotZero"):
-        chain.transact(model.functions.setWeightWords(1, [1 << 32]))
+        chain.transact(model.functions.setWords(1, [1 << 32]))
     with pytest.raises(ContractRevert, match="WordOutOfRange"):
-        chain.transact(model.functions.setWeightWords(1, [0, 0]))
+        chain.transact(model.functions.setWords(1, [0, 0]))
 
 
 @pytest.mark.parametrize("args, name", [((0, 1, 1, 0), "numFeatures"), ((10, 11, 1, 0), "maxInputLength"),

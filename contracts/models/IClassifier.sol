@@ -11,6 +11,9 @@ interface IClassifier {
     error IndexOutOfRange(uint256 position, int64 index, uint256 numFeatures);
     error IndicesNotIncreasing(uint256 position);
     error UnknownLabel(uint64 label, uint64 numClasses);
+    error WrongLength(uint256 length, uint256 expected);
+    error ValueOutOfRange(uint256 position, int64 value, int64 limit);
+    error InvalidParameter(string name);
 
     function numClasses() external view returns (uint64);
 

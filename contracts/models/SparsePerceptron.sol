@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {TrainerBound} from "../TrainerBound.sol";
+import {PackedWords} from "./PackedWords.sol";
 import {IClassifier} from "./IClassifier.sol";
 import {SparseInput} from "./SparseInput.sol";
 
@@ -14,7 +14,7 @@ import {SparseInput} from "./SparseInput.sol";
 /// Storage: eight int32 weights per 256-bit word (feature f is lane f % 8 of word f / 8), so a
 /// 1000-feature model initialises 125 slots and an update writes each touched word once. A weight
 /// leaving the int32 range, or the intercept leaving int64, reverts with WeightOverflow: it never wraps.
-contract SparsePerceptron is TrainerBound, IClassifier {
+contract SparsePerceptron is PackedWords, IClassifier {
     /// @notice Packed beside `trainer`, so the hot path reads one slot for both.
     int64 public intercept;
 
@@ -25,14 +25,8 @@ contract SparsePerceptron is TrainerBound, IClassifier {
     uint256 public immutable maxInputLength;
     int64 public immutable learningRate;
 
-    /// @dev Weight word w lives at storage slot WORDS_SLOT + w (a fixed array at a hashed base).
-    uint256 private constant WORDS_SLOT = uint256(keccak256("dcai-lab.SparsePerceptron.weightWords"));
 
     error WeightOverflow(uint256 feature);
-    error InitialisationClosed();
-    error WordOutOfRange(uint256 end, uint256 numWords);
-    error UnusedLanesNotZero(uint256 word);
-    error InvalidParameter(string name);
 
     constructor(uint256 numFeatures_, uint256 maxInputLength_, int64 learningRate_, int64 intercept_) {
         if (numFeatures_ == 0 || numFeatures_ > type(uint32).max) revert InvalidParameter("numFeatures");
@@ -48,43 +42,17 @@ contract SparsePerceptron is TrainerBound, IClassifier {
         return 2;
     }
 
-    function numWords() public view returns (uint256) {
+    function numWords() public view override returns (uint256) {
         return (numFeatures + WEIGHTS_PER_WORD - 1) / WEIGHTS_PER_WORD;
     }
 
-    /// @notice Initial weights, as packed words, in chunks; only before the model is bound to a trainer.
-    function setWeightWords(uint256 firstWord, uint256[] calldata words) external onlyOwner {
-        if (trainer != address(0)) revert InitialisationClosed();
-        uint256 end = firstWord + words.length;
-        uint256 total = numWords();
-        if (end > total) revert WordOutOfRange(end, total);
-        uint256 usedLanes = numFeatures % WEIGHTS_PER_WORD;
-        if (end == total && usedLanes != 0 && words.length > 0 && words[words.length - 1] >> (usedLanes * 32) != 0) {
-            revert UnusedLanesNotZero(end - 1);
-        }
-        for (uint256 i = 0; i < words.length; ++i) {
-            uint256 slot = WORDS_SLOT + firstWord + i;
-            uint256 word = words[i];
-            assembly ("memory-safe") {
-                sstore(slot, word)
-            }
-        }
-    }
-
-    function getWeightWords(uint256 firstWord, uint256 count) external view returns (uint256[] memory words) {
-        words = new uint256[](count);
-        for (uint256 i = 0; i < count; ++i) {
-            uint256 slot = WORDS_SLOT + firstWord + i;
-            uint256 word;
-            assembly ("memory-safe") {
-                word := sload(slot)
-            }
-            words[i] = word;
-        }
+    function _lastWordBits() internal view override returns (uint256) {
+        uint256 used = numFeatures % WEIGHTS_PER_WORD;
+        return used == 0 ? 256 : used * 32;
     }
 
     function predict(int64[] calldata data) public view override returns (uint64) {
-        SparseInput.check(data, numFeatures, maxInputLength);
+        SparseInput.check(data, numFeatures, maxInputLength, false);
         return _score(data) > 0 ? 1 : 0;
     }
 
@@ -97,7 +65,7 @@ contract SparsePerceptron is TrainerBound, IClassifier {
 
     function update(int64[] calldata data, uint64 label) external override onlyTrainer {
         if (label > 1) revert UnknownLabel(label, 2);
-        SparseInput.check(data, numFeatures, maxInputLength);
+        SparseInput.check(data, numFeatures, maxInputLength, false);
         uint64 predicted = _score(data) > 0 ? 1 : 0;
         if (predicted == label) return;
 

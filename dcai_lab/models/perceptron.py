@@ -1,26 +1,91 @@
-"""Sparse perceptron: the twin of ``contracts/models/SparsePerceptron.sol``."""
+"""Perceptrons: twins of ``SparsePerceptron.sol`` and ``DensePerceptron.sol``."""
 from __future__ import annotations
 
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._base import ChainModel, check_binary_labels, sparse_rows
+from ._base import (DENSE_ONE, ChainModel, check_labels, dense_rows, object_ints, pack_lanes, read_words,
+                    sparse_rows, unpack_lanes)
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-WEIGHTS_PER_WORD = 8
-# Gas to write one fresh weight word plus its calldata: sizes the initialisation chunks.
-GAS_PER_NEW_WORD = 22_100 + 32 * 16
-CHUNK_OVERHEAD_GAS = 100_000
 
 
-class SparsePerceptron(ChainModel):
+class _Perceptron(ChainModel):
+    """Mistake-driven training shared by the sparse and dense perceptrons."""
+
+    weight_bits: int
+
+    def _init_state(self, coef=None, intercept=0):
+        if not 0 < self.learning_rate <= INT32_MAX:
+            raise ValueError(f"learning_rate must be in [1, {INT32_MAX}], got {self.learning_rate}")
+        self.classes_ = np.array([0, 1])
+        self.coef_ = np.zeros(self.n_features, dtype=np.int64) if coef is None else np.asarray(coef, dtype=np.int64)
+        self.intercept_ = int(intercept)
+        self.n_updates_ = 0
+
+    def fit(self, X, y):
+        """Start from zero weights and make ``max_iter`` mistake-driven passes over (X, y)."""
+        self._init_state()
+        X, y = self._rows(X), check_labels(y, 2)
+        rng = check_random_state(self.random_state)
+        for _ in range(self.max_iter):
+            self._pass(X, y, rng.permutation(len(y)) if self.shuffle else np.arange(len(y)))
+        return self
+
+    def partial_fit(self, X, y, classes=None):
+        """One pass in the given order: exactly what the contract does with these contributions."""
+        if not hasattr(self, "coef_"):
+            self._init_state()
+        y = check_labels(y, 2)
+        self._pass(self._rows(X), y, np.arange(len(y)))
+        return self
+
+    def _pass(self, X, y, order):
+        lo, hi = -(1 << (self.weight_bits - 1)), (1 << (self.weight_bits - 1)) - 1
+        for i in order:
+            features, values = self._sample(X, i)
+            predicted = 1 if self._score_one(features, values) > 0 else 0
+            if predicted == y[i]:
+                continue
+            rate = self.learning_rate if y[i] == 1 else -self.learning_rate
+            b = self.intercept_ + rate * self._intercept_step
+            if not INT64_MIN <= b <= INT64_MAX:
+                raise OverflowError("WeightOverflow: the intercept would leave int64")
+            new = object_ints(self.coef_[features]) + rate * object_ints(values)  # exact, no int64 wrap
+            outside = [f for f, w in zip(features, new) if not lo <= w <= hi]
+            if outside:
+                raise OverflowError(f"WeightOverflow: feature {outside[0]} would leave int{self.weight_bits}")
+            self.coef_[features] = new.astype(np.int64)
+            self.intercept_ = b
+            self.n_updates_ += 1
+
+    def predict(self, X) -> np.ndarray:
+        return (self.decision_function(X) > 0).astype(np.int64)
+
+    def to_chain_params(self) -> dict:
+        if not hasattr(self, "coef_"):
+            self._init_state()
+        return {**self._chain_settings(), "learningRate": self.learning_rate, "intercept": self.intercept_,
+                "weights": [int(w) for w in self.coef_]}
+
+    def words(self) -> list[int]:
+        return pack_lanes(self.to_chain_params()["weights"], self.weight_bits, signed=True)
+
+    @classmethod
+    def _from_words(cls, contract, model):
+        weights = unpack_lanes(read_words(contract), model.n_features, cls.weight_bits, signed=True)
+        model._init_state(weights, contract.functions.intercept().call())
+        return model
+
+
+class SparsePerceptron(_Perceptron):
     """Binary perceptron on present-feature indices, with the contract's integer arithmetic.
 
     ``score = intercept + sum(coef_[present])``; class 1 when ``score > 0``. On a mistake the present
     weights and the intercept move by ``+learning_rate`` (label 1) or ``-learning_rate`` (label 0).
-    Weights are int32 and the intercept int64, fixed point with ``SCALE = 1000`` (a weight of 1000
-    means 1.0); leaving those ranges raises OverflowError, as the contract reverts.
+    Weights are int32 (eight per storage word) and the intercept int64, fixed point with ``SCALE = 1000``
+    (a weight of 1000 means 1.0); leaving those ranges raises OverflowError, as the contract reverts.
 
     Parameters
     ----------
@@ -41,6 +106,8 @@ class SparsePerceptron(ChainModel):
 
     contract_name = "SparsePerceptron"
     SCALE = 1000
+    weight_bits = 32
+    _intercept_step = 1
 
     def __init__(self, n_features=1000, learning_rate=1000, max_input_length=None, max_iter=5, shuffle=True,
                  random_state=None):
@@ -55,112 +122,91 @@ class SparsePerceptron(ChainModel):
     def max_length_(self) -> int:
         return self.max_input_length or min(self.n_features, 1000)
 
-    def _init_state(self, coef=None, intercept=0):
-        if not 0 < self.learning_rate <= INT32_MAX:
-            raise ValueError(f"learning_rate must be in [1, {INT32_MAX}], got {self.learning_rate}")
-        self.classes_ = np.array([0, 1])
-        self.coef_ = np.zeros(self.n_features, dtype=np.int64) if coef is None else np.asarray(coef, dtype=np.int64)
-        self.intercept_ = int(intercept)
-        self.n_updates_ = 0
+    def _rows(self, X):
+        return sparse_rows(X, self.n_features, self.max_length_)
 
-    def fit(self, X, y):
-        """Start from zero weights and make ``max_iter`` mistake-driven passes over (X, y)."""
-        self._init_state()
-        X = sparse_rows(X, self.n_features, self.max_length_)
-        y = check_binary_labels(y)
-        rng = check_random_state(self.random_state)
-        for _ in range(self.max_iter):
-            order = rng.permutation(X.shape[0]) if self.shuffle else np.arange(X.shape[0])
-            self._pass(X, y, order)
-        return self
+    def _sample(self, X, i):
+        features = X.indices[X.indptr[i]:X.indptr[i + 1]]
+        return features, np.ones(len(features), dtype=np.int64)
 
-    def partial_fit(self, X, y, classes=None):
-        """One pass in the given order: exactly what the contract does with these contributions."""
-        if not hasattr(self, "coef_"):
-            self._init_state()
-        X = sparse_rows(X, self.n_features, self.max_length_)
-        self._pass(X, check_binary_labels(y), np.arange(X.shape[0]))
-        return self
-
-    def _pass(self, X, y, order):
-        coef, b, lr = self.coef_, self.intercept_, self.learning_rate
-        for i in order:
-            idx = X.indices[X.indptr[i]:X.indptr[i + 1]]
-            predicted = 1 if b + int(coef[idx].sum()) > 0 else 0
-            if predicted == y[i]:
-                continue
-            delta = lr if y[i] == 1 else -lr
-            new = coef[idx] + delta
-            if b + delta < INT64_MIN or b + delta > INT64_MAX:
-                raise OverflowError("WeightOverflow: the intercept would leave int64")
-            if new.min() < INT32_MIN or new.max() > INT32_MAX:
-                raise OverflowError(f"WeightOverflow: feature {int(idx[np.argmax(np.abs(new))])} would leave int32")
-            coef[idx] = new
-            b += delta
-            self.n_updates_ += 1
-        self.intercept_ = b
+    def _score_one(self, features, values) -> int:
+        return self.intercept_ + int(self.coef_[features].sum())
 
     def decision_function(self, X) -> np.ndarray:
-        X = sparse_rows(X, self.n_features)
-        return X @ self.coef_ + self.intercept_
+        return sparse_rows(X, self.n_features) @ self.coef_ + self.intercept_
 
-    def predict(self, X) -> np.ndarray:
-        return (self.decision_function(X) > 0).astype(np.int64)
-
-    # -- the chain side ---------------------------------------------------------------------
-    def to_chain_params(self) -> dict:
-        if not hasattr(self, "coef_"):
-            self._init_state()
-        return {"numFeatures": self.n_features, "maxInputLength": self.max_length_,
-                "learningRate": self.learning_rate, "intercept": self.intercept_,
-                "weights": [int(w) for w in self.coef_]}
+    def _chain_settings(self) -> dict:
+        return {"numFeatures": self.n_features, "maxInputLength": self.max_length_}
 
     def constructor_args(self) -> tuple:
         p = self.to_chain_params()
         return (p["numFeatures"], p["maxInputLength"], p["learningRate"], p["intercept"])
 
-    def init_calls(self, contract, block_gas_limit: int):
-        words = pack_int32_words(self.to_chain_params()["weights"])
-        per_tx = max(1, (block_gas_limit * 9 // 10 - CHUNK_OVERHEAD_GAS) // GAS_PER_NEW_WORD)
-        calls = []
-        for start in range(0, len(words), per_tx):
-            chunk = words[start:start + per_tx]
-            if any(chunk):  # storage starts at zero: all-zero chunks need no transaction
-                calls.append((contract.functions.setWeightWords(start, chunk), "deploy:weights"))
-        return calls
+    @classmethod
+    def from_chain(cls, contract, **params):
+        f = contract.functions
+        model = cls(n_features=f.numFeatures().call(), learning_rate=f.learningRate().call(),
+                    max_input_length=f.maxInputLength().call(), **params)
+        return cls._from_words(contract, model)
+
+
+class DensePerceptron(_Perceptron):
+    """Binary perceptron on fixed-point vectors (``1_000_000`` = 1.0), with the contract's arithmetic.
+
+    ``score = coef_ . x + intercept_ * 1_000_000``; class 1 when ``score > 0``. On a mistake each
+    weight moves by ``±learning_rate * x_d`` and the intercept by ``±learning_rate * 1_000_000`` (the
+    bias is a weight on a constant input of 1.0). Weights and intercept are int64 (four weights per
+    storage word), in the inputs' fixed point; leaving int64 raises OverflowError, as the contract reverts.
+
+    Parameters
+    ----------
+    n_features : int
+        Length of every sample.
+    learning_rate : int
+        Integer step multiplier.
+    max_abs_value : int
+        Largest absolute input value the contract accepts (default 2**31 - 1, about ±2147.0).
+    max_iter, shuffle, random_state
+        As for :class:`SparsePerceptron`.
+    """
+
+    contract_name = "DensePerceptron"
+    ONE = DENSE_ONE
+    weight_bits = 64
+    _intercept_step = DENSE_ONE
+
+    def __init__(self, n_features=9, learning_rate=1, max_abs_value=INT32_MAX, max_iter=5, shuffle=True,
+                 random_state=None):
+        self.n_features = n_features
+        self.learning_rate = learning_rate
+        self.max_abs_value = max_abs_value
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+
+    def _rows(self, X):
+        return dense_rows(X, self.n_features, self.max_abs_value)
+
+    def _sample(self, X, i):
+        return np.arange(self.n_features), X[i]
+
+    def _score_one(self, features, values) -> int:
+        return sum(int(w) * int(v) for w, v in zip(self.coef_, values)) + self.intercept_ * DENSE_ONE
+
+    def decision_function(self, X) -> np.ndarray:
+        X = dense_rows(X, self.n_features, self.max_abs_value)
+        return object_ints(X) @ object_ints(self.coef_) + self.intercept_ * DENSE_ONE  # exact: no int64 overflow
+
+    def _chain_settings(self) -> dict:
+        return {"numFeatures": self.n_features, "maxAbsValue": self.max_abs_value}
+
+    def constructor_args(self) -> tuple:
+        p = self.to_chain_params()
+        return (p["numFeatures"], p["maxAbsValue"], p["learningRate"], p["intercept"])
 
     @classmethod
     def from_chain(cls, contract, **params):
         f = contract.functions
-        n_features = f.numFeatures().call()
-        model = cls(n_features=n_features, learning_rate=f.learningRate().call(),
-                    max_input_length=f.maxInputLength().call(), **params)
-        n_words = f.numWords().call()
-        words = []
-        for start in range(0, n_words, 2048):
-            words += f.getWeightWords(start, min(2048, n_words - start)).call()
-        model._init_state(unpack_int32_words(words, n_features), f.intercept().call())
-        return model
-
-
-def pack_int32_words(weights) -> list[int]:
-    """Eight int32 per uint256 word, feature ``f`` in lane ``f % 8`` (bits 32*lane and up)."""
-    weights = [int(w) for w in weights]
-    for f, w in enumerate(weights):
-        if not INT32_MIN <= w <= INT32_MAX:
-            raise OverflowError(f"weight of feature {f} ({w}) does not fit in int32")
-    words = []
-    for start in range(0, len(weights), WEIGHTS_PER_WORD):
-        word = 0
-        for lane, w in enumerate(weights[start:start + WEIGHTS_PER_WORD]):
-            word |= (w & 0xFFFFFFFF) << (32 * lane)
-        words.append(word)
-    return words
-
-
-def unpack_int32_words(words, n_features: int) -> np.ndarray:
-    out = np.zeros(n_features, dtype=np.int64)
-    for f in range(n_features):
-        lane = (words[f // WEIGHTS_PER_WORD] >> (32 * (f % WEIGHTS_PER_WORD))) & 0xFFFFFFFF
-        out[f] = lane - (1 << 32) if lane >= 1 << 31 else lane
-    return out
+        model = cls(n_features=f.numFeatures().call(), learning_rate=f.learningRate().call(),
+                    max_abs_value=f.maxAbsValue().call(), **params)
+        return cls._from_words(contract, model)

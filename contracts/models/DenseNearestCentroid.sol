@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {PackedWords} from "./PackedWords.sol";
+import {IClassifier} from "./IClassifier.sol";
+import {DenseInput} from "./DenseInput.sol";
+import {Centroids} from "./Centroids.sol";
+
+/// @title DenseNearestCentroid
+/// @notice Nearest centroid over fixed-point vectors (DenseInput.ONE = 1.0; normalise the data
+/// off chain, e.g. to unit length or standard scores); any number of classes. Predicts the class whose
+/// centroid is nearest in Euclidean distance, as scikit-learn's NearestCentroid; ties go to the lower
+/// class. Classes without samples are skipped.
+/// @dev Keeps per class the sums S_cd (int64 lanes, four per word, feature-major: lane d * numClasses + c),
+/// the sample count N_c and Q_c = |S_c|^2, updated as Q_c += 2 x.S_c + |x|^2. Bounds: |x_d| <= maxAbsValue
+/// < 2^31, |S_cd| < 2^63 (SumOverflow beyond), numFeatures <= 2^16, N_c < 2^32: every product fits in int256.
+contract DenseNearestCentroid is PackedWords, IClassifier {
+    uint256 public constant LANES_PER_WORD = 4;
+
+    uint64 public immutable override numClasses;
+    uint256 public immutable override numFeatures;
+    int64 public immutable maxAbsValue;
+
+    uint256[] private _samples;
+    uint256[] private _squaredNorms;
+
+    error SumOverflow(uint256 feature);
+
+    constructor(
+        uint64 numClasses_,
+        uint256 numFeatures_,
+        int64 maxAbsValue_,
+        uint256[] memory samples,
+        uint256[] memory squaredNorms
+    ) {
+        if (numClasses_ < 2 || numClasses_ > type(uint16).max) revert InvalidParameter("numClasses");
+        if (numFeatures_ == 0 || numFeatures_ > type(uint16).max) revert InvalidParameter("numFeatures");
+        if (maxAbsValue_ <= 0 || maxAbsValue_ > type(int32).max) revert InvalidParameter("maxAbsValue");
+        if (samples.length != numClasses_ || squaredNorms.length != numClasses_) revert InvalidParameter("class totals");
+        for (uint256 c = 0; c < numClasses_; ++c) {
+            if (samples[c] >= 1 << 32 || squaredNorms[c] >= 1 << 160) revert InvalidParameter("class totals");
+        }
+        numClasses = numClasses_;
+        numFeatures = numFeatures_;
+        maxAbsValue = maxAbsValue_;
+        _samples = samples;
+        _squaredNorms = squaredNorms;
+    }
+
+    function numWords() public view override returns (uint256) {
+        return (numFeatures * numClasses + LANES_PER_WORD - 1) / LANES_PER_WORD;
+    }
+
+    function _lastWordBits() internal view override returns (uint256) {
+        uint256 used = (numFeatures * numClasses) % LANES_PER_WORD;
+        return used == 0 ? 256 : used * 64;
+    }
+
+    function classTotals(uint256 c) external view returns (uint256 samples, uint256 squaredNorm) {
+        return (_samples[c], _squaredNorms[c]);
+    }
+
+    function predict(int64[] calldata data) public view override returns (uint64 best) {
+        DenseInput.check(data, numFeatures, maxAbsValue);
+        uint256 classes = numClasses;
+        bool found;
+        int256 bestKey;
+        uint256 bestSamples;
+        for (uint256 c = 0; c < classes; ++c) {
+            uint256 samples = _samples[c];
+            if (samples == 0) continue;
+            int256 k = Centroids.key(_squaredNorms[c], samples, _dot(data, c, classes));
+            if (!found || Centroids.closer(k, samples, bestKey, bestSamples)) {
+                (found, bestKey, bestSamples, best) = (true, k, samples, uint64(c));
+            }
+        }
+    }
+
+    function evaluate(int64[][] calldata data, uint64[] calldata labels) external view override returns (uint256 correct) {
+        if (data.length != labels.length) revert InvalidParameter("labels length");
+        for (uint256 i = 0; i < data.length; ++i) {
+            if (predict(data[i]) == labels[i]) ++correct;
+        }
+    }
+
+    function update(int64[] calldata data, uint64 label) external override onlyTrainer {
+        uint256 classes = numClasses;
+        if (label >= classes) revert UnknownLabel(label, uint64(classes));
+        DenseInput.check(data, numFeatures, maxAbsValue);
+        if (_samples[label] == (1 << 32) - 1) revert SumOverflow(type(uint256).max);
+        int256 dot;
+        int256 norm;
+        uint256 wordIndex = type(uint256).max;
+        uint256 word;
+        for (uint256 d = 0; d < data.length; ++d) {
+            uint256 lane = d * classes + label;
+            if (lane / LANES_PER_WORD != wordIndex) {
+                if (wordIndex != type(uint256).max) _storeWord(wordIndex, word);
+                wordIndex = lane / LANES_PER_WORD;
+                word = _loadWord(wordIndex);
+            }
+            int256 x = data[d];
+            int256 sum = _int64Lane(word, lane);
+            dot += x * sum;
+            norm += x * x;
+            sum += x;
+            if (sum > type(int64).max || sum < type(int64).min) revert SumOverflow(d);
+            word = _withInt64Lane(word, lane, int64(sum));
+        }
+        _storeWord(wordIndex, word);
+        _samples[label] += 1;
+        _squaredNorms[label] = uint256(int256(_squaredNorms[label]) + 2 * dot + norm);
+    }
+
+    /// @dev x . S_c
+    function _dot(int64[] calldata data, uint256 c, uint256 classes) internal view returns (int256 dot) {
+        uint256 wordIndex = type(uint256).max;
+        uint256 word;
+        for (uint256 d = 0; d < data.length; ++d) {
+            uint256 lane = d * classes + c;
+            if (lane / LANES_PER_WORD != wordIndex) {
+                wordIndex = lane / LANES_PER_WORD;
+                word = _loadWord(wordIndex);
+            }
+            dot += int256(data[d]) * _int64Lane(word, lane);
+        }
+    }
+}

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {PackedWords} from "./PackedWords.sol";
+import {IClassifier} from "./IClassifier.sol";
+import {SparseInput} from "./SparseInput.sol";
+
+/// @title NaiveBayes
+/// @notice Multinomial Naive Bayes over token indices, any number of classes. A sample is a
+/// non-decreasing list of feature indices; a repeated index counts the token again.
+/// predict = argmax_c  N_c * prod_{tokens f} (S_cf + alpha) / (T_c + alpha * V)
+/// with N_c the samples of class c, S_cf the count of token f in class c, T_c all tokens of class c, V the
+/// number of features and alpha the smoothing (Laplace for alpha = 1): scikit-learn's MultinomialNB with
+/// fit_prior, compared as products instead of sums of logarithms.
+/// @dev Exact and bounded: each product is a 128-bit mantissa and a binary exponent. A factor is below
+/// 2^64, so mantissa * factor < 2^192; when the mantissa reaches 2^128 it drops its low 64 bits. Two
+/// classes are compared by cross-multiplying mantissas (< 2^256) and comparing with exponents exactly.
+/// Counts are uint32 lanes, eight per word, feature-major (lane f * numClasses + c), so the counts of
+/// all classes for one token sit in one word. Fixed point: alpha = smoothing / SCALE.
+contract NaiveBayes is PackedWords, IClassifier {
+    uint256 public constant SCALE = 1000;
+    uint256 public constant LANES_PER_WORD = 8;
+    uint256 internal constant MAX_TOKENS = 1 << 53;
+    uint256 internal constant MASK128 = (1 << 128) - 1;
+
+    uint64 public immutable override numClasses;
+    uint256 public immutable override numFeatures;
+    uint256 public immutable maxInputLength;
+    uint256 public immutable smoothing;
+
+    /// @dev Per class: samples << 128 | tokens.
+    uint256[] private _stats;
+
+    error CountOverflow(uint256 feature);
+
+    struct Product {
+        uint256 numMantissa;
+        uint256 numExponent;
+        uint256 denMantissa;
+        uint256 denExponent;
+    }
+
+    constructor(
+        uint64 numClasses_,
+        uint256 numFeatures_,
+        uint256 maxInputLength_,
+        uint256 smoothing_,
+        uint256[] memory samples,
+        uint256[] memory tokens
+    ) {
+        if (numClasses_ < 2 || numClasses_ > type(uint16).max) revert InvalidParameter("numClasses");
+        if (numFeatures_ == 0 || numFeatures_ * numClasses_ > type(uint32).max) revert InvalidParameter("numFeatures");
+        if (maxInputLength_ == 0) revert InvalidParameter("maxInputLength");
+        if (smoothing_ == 0 || smoothing_ * numFeatures_ >= 1 << 63) revert InvalidParameter("smoothing");
+        if (samples.length != numClasses_ || tokens.length != numClasses_) revert InvalidParameter("class totals");
+        for (uint256 c = 0; c < numClasses_; ++c) {
+            if (samples[c] >= 1 << 64 || tokens[c] >= MAX_TOKENS) revert InvalidParameter("class totals");
+            _stats.push((samples[c] << 128) | tokens[c]);
+        }
+        numClasses = numClasses_;
+        numFeatures = numFeatures_;
+        maxInputLength = maxInputLength_;
+        smoothing = smoothing_;
+    }
+
+    function numWords() public view override returns (uint256) {
+        return (numFeatures * numClasses + LANES_PER_WORD - 1) / LANES_PER_WORD;
+    }
+
+    function _lastWordBits() internal view override returns (uint256) {
+        uint256 used = (numFeatures * numClasses) % LANES_PER_WORD;
+        return used == 0 ? 256 : used * 32;
+    }
+
+    function classTotals(uint256 c) external view returns (uint256 samples, uint256 tokens) {
+        uint256 s = _stats[c];
+        return (s >> 128, s & MASK128);
+    }
+
+    function predict(int64[] calldata data) public view override returns (uint64 best) {
+        SparseInput.check(data, numFeatures, maxInputLength, true);
+        uint256 classes = numClasses;
+        Product memory top;
+        for (uint256 c = 0; c < classes; ++c) {
+            Product memory p = _product(data, c);
+            if (c == 0 || _beats(p, top)) {
+                top = p;
+                best = uint64(c);
+            }
+        }
+    }
+
+    function evaluate(int64[][] calldata data, uint64[] calldata labels) external view override returns (uint256 correct) {
+        if (data.length != labels.length) revert InvalidParameter("labels length");
+        for (uint256 i = 0; i < data.length; ++i) {
+            if (predict(data[i]) == labels[i]) ++correct;
+        }
+    }
+
+    function update(int64[] calldata data, uint64 label) external override onlyTrainer {
+        uint256 classes = numClasses;
+        if (label >= classes) revert UnknownLabel(label, uint64(classes));
+        SparseInput.check(data, numFeatures, maxInputLength, true);
+        uint256 base = WORDS_SLOT;
+        uint256 overflow; // feature + 1 of a count that would pass 2^32 - 1
+        assembly ("memory-safe") {
+            let n := data.length
+            let wordIndex := shr(3, add(mul(calldataload(data.offset), classes), label))
+            let word := sload(add(base, wordIndex))
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let feature := calldataload(add(data.offset, shl(5, i)))
+                let lane := add(mul(feature, classes), label)
+                let wi := shr(3, lane)
+                if iszero(eq(wi, wordIndex)) {
+                    sstore(add(base, wordIndex), word)
+                    wordIndex := wi
+                    word := sload(add(base, wi))
+                }
+                let shift := shl(5, and(lane, 7))
+                if eq(and(shr(shift, word), 0xffffffff), 0xffffffff) {
+                    overflow := add(feature, 1)
+                    break
+                }
+                word := add(word, shl(shift, 1))
+            }
+            if iszero(overflow) { sstore(add(base, wordIndex), word) }
+        }
+        if (overflow != 0) revert CountOverflow(overflow - 1);
+        uint256 s = _stats[label];
+        uint256 tokens = (s & MASK128) + data.length;
+        if (tokens >= MAX_TOKENS) revert CountOverflow(type(uint256).max);
+        _stats[label] = (((s >> 128) + 1) << 128) | tokens;
+    }
+
+    /// @dev N_c * prod (S_cf + alpha) and (T_c + alpha V)^tokens, each as mantissa * 2^exponent.
+    function _product(int64[] calldata data, uint256 c) internal view returns (Product memory p) {
+        uint256 s = _stats[c];
+        uint256 alpha = smoothing;
+        uint256 denFactor = (s & MASK128) * SCALE + alpha * numFeatures;
+        uint256 classes = numClasses;
+        uint256 base = WORDS_SLOT;
+        uint256 numM = s >> 128;
+        uint256 numE;
+        uint256 denM = 1;
+        uint256 denE;
+        assembly ("memory-safe") {
+            let n := data.length
+            let wordIndex := not(0)
+            let word := 0
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let lane := add(mul(calldataload(add(data.offset, shl(5, i))), classes), c)
+                let wi := shr(3, lane)
+                if iszero(eq(wi, wordIndex)) {
+                    wordIndex := wi
+                    word := sload(add(base, wi))
+                }
+                let count := and(shr(shl(5, and(lane, 7)), word), 0xffffffff)
+                numM := mul(numM, add(mul(count, SCALE), alpha))
+                if shr(128, numM) {
+                    numM := shr(64, numM)
+                    numE := add(numE, 64)
+                }
+                denM := mul(denM, denFactor)
+                if shr(128, denM) {
+                    denM := shr(64, denM)
+                    denE := add(denE, 64)
+                }
+            }
+        }
+        p = Product(numM, numE, denM, denE);
+    }
+
+    /// @dev a.num / a.den > b.num / b.den, exactly.
+    function _beats(Product memory a, Product memory b) internal pure returns (bool) {
+        return _greater(a.numMantissa * b.denMantissa, a.numExponent + b.denExponent,
+            b.numMantissa * a.denMantissa, b.numExponent + a.denExponent);
+    }
+
+    /// @dev p1 * 2^e1 > p2 * 2^e2, exactly.
+    function _greater(uint256 p1, uint256 e1, uint256 p2, uint256 e2) internal pure returns (bool) {
+        if (e1 >= e2) {
+            uint256 d = e1 - e2;
+            return d >= 256 ? p1 > 0 : p1 > (p2 >> d);
+        }
+        uint256 d2 = e2 - e1;
+        if (d2 >= 256) return p2 == 0 && p1 > 0;
+        uint256 q = p1 >> d2;
+        return q > p2 || (q == p2 && (p1 & ((1 << d2) - 1)) != 0);
+    }
+}

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {TrainerBound} from "../TrainerBound.sol";
+
+/// @title PackedWords
+/// @notice A model's parameters as an array of 256-bit words, each packing several small integers
+/// (lanes). The owner loads the initial words in chunks that fit in a block, before the model is bound
+/// to its trainer; after that only the model's own update changes them.
+/// @dev Word i lives at slot WORDS_SLOT + i: a fixed array at a hashed base, addressed without a
+/// keccak per access. Models read and write lanes in assembly loops over their sorted inputs.
+abstract contract PackedWords is TrainerBound {
+    uint256 internal constant WORDS_SLOT = uint256(keccak256("dcai-lab.PackedWords.words"));
+
+    error InitialisationClosed();
+    error WordOutOfRange(uint256 end, uint256 numWords);
+    error UnusedLanesNotZero(uint256 word);
+
+    /// @notice Number of parameter words.
+    function numWords() public view virtual returns (uint256);
+
+    /// @dev Bits of the last word that hold lanes (256 when it is full); the rest must stay zero.
+    function _lastWordBits() internal view virtual returns (uint256);
+
+    modifier whileInitialising() {
+        if (trainer != address(0)) revert InitialisationClosed();
+        _;
+    }
+
+    function setWords(uint256 firstWord, uint256[] calldata words) external onlyOwner whileInitialising {
+        uint256 end = firstWord + words.length;
+        uint256 total = numWords();
+        if (end > total) revert WordOutOfRange(end, total);
+        uint256 bits = _lastWordBits();
+        if (end == total && bits < 256 && words.length > 0 && words[words.length - 1] >> bits != 0) {
+            revert UnusedLanesNotZero(end - 1);
+        }
+        uint256 slot = WORDS_SLOT + firstWord;
+        for (uint256 i = 0; i < words.length; ++i) {
+            uint256 word = words[i];
+            assembly ("memory-safe") {
+                sstore(add(slot, i), word)
+            }
+        }
+    }
+
+    function _loadWord(uint256 i) internal view returns (uint256 word) {
+        uint256 slot = WORDS_SLOT + i;
+        assembly ("memory-safe") {
+            word := sload(slot)
+        }
+    }
+
+    function _storeWord(uint256 i, uint256 word) internal {
+        uint256 slot = WORDS_SLOT + i;
+        assembly ("memory-safe") {
+            sstore(slot, word)
+        }
+    }
+
+    /// @dev Lane `lane` of 64-bit signed lanes, four per word.
+    function _int64Lane(uint256 word, uint256 lane) internal pure returns (int64) {
+        return int64(uint64(word >> ((lane % 4) * 64)));
+    }
+
+    function _withInt64Lane(uint256 word, uint256 lane, int64 value) internal pure returns (uint256) {
+        uint256 shift = (lane % 4) * 64;
+        return (word & ~(uint256(type(uint64).max) << shift)) | (uint256(uint64(value)) << shift);
+    }
+
+    function getWords(uint256 firstWord, uint256 count) external view returns (uint256[] memory words) {
+        words = new uint256[](count);
+        uint256 slot = WORDS_SLOT + firstWord;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 word;
+            assembly ("memory-safe") {
+                word := sload(add(slot, i))
+            }
+            words[i] = word;
+        }
+    }
+}

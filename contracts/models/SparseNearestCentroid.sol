@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {PackedWords} from "./PackedWords.sol";
+import {IClassifier} from "./IClassifier.sol";
+import {SparseInput} from "./SparseInput.sol";
+import {Centroids} from "./Centroids.sol";
+
+/// @title SparseNearestCentroid
+/// @notice Nearest centroid over binary features given as sorted, unique indices; any number of
+/// classes. Predicts the class whose centroid (mean of its samples) is nearest in Euclidean distance,
+/// as scikit-learn's NearestCentroid; ties go to the lower class. Classes without samples are skipped.
+/// @dev Keeps, per class, the feature sums S_cf (uint32 lanes, eight per word, feature-major: lane
+/// f * numClasses + c), the sample count N_c and Q_c = sum_f S_cf^2. Adding x to class c adds
+/// 2 S_cf + 1 to Q_c for each present f, so an update touches only the present features' words.
+/// Bounds: S_cf < 2^32 (CountOverflow beyond), so Q_c < 2^96 and every product in the comparison fits.
+contract SparseNearestCentroid is PackedWords, IClassifier {
+    uint256 public constant LANES_PER_WORD = 8;
+    uint256 internal constant MASK128 = (1 << 128) - 1;
+
+    uint64 public immutable override numClasses;
+    uint256 public immutable override numFeatures;
+    uint256 public immutable maxInputLength;
+
+    /// @dev Per class: samples << 128 | squared norm of the sums.
+    uint256[] private _stats;
+
+    error CountOverflow(uint256 feature);
+
+    constructor(
+        uint64 numClasses_,
+        uint256 numFeatures_,
+        uint256 maxInputLength_,
+        uint256[] memory samples,
+        uint256[] memory squaredNorms
+    ) {
+        if (numClasses_ < 2 || numClasses_ > type(uint16).max) revert InvalidParameter("numClasses");
+        if (numFeatures_ == 0 || numFeatures_ * numClasses_ > type(uint32).max) revert InvalidParameter("numFeatures");
+        if (maxInputLength_ == 0 || maxInputLength_ > numFeatures_) revert InvalidParameter("maxInputLength");
+        if (samples.length != numClasses_ || squaredNorms.length != numClasses_) revert InvalidParameter("class totals");
+        for (uint256 c = 0; c < numClasses_; ++c) {
+            if (samples[c] >= 1 << 32 || squaredNorms[c] >= 1 << 96) revert InvalidParameter("class totals");
+            _stats.push((samples[c] << 128) | squaredNorms[c]);
+        }
+        numClasses = numClasses_;
+        numFeatures = numFeatures_;
+        maxInputLength = maxInputLength_;
+    }
+
+    function numWords() public view override returns (uint256) {
+        return (numFeatures * numClasses + LANES_PER_WORD - 1) / LANES_PER_WORD;
+    }
+
+    function _lastWordBits() internal view override returns (uint256) {
+        uint256 used = (numFeatures * numClasses) % LANES_PER_WORD;
+        return used == 0 ? 256 : used * 32;
+    }
+
+    function classTotals(uint256 c) external view returns (uint256 samples, uint256 squaredNorm) {
+        uint256 s = _stats[c];
+        return (s >> 128, s & MASK128);
+    }
+
+    function predict(int64[] calldata data) public view override returns (uint64 best) {
+        SparseInput.check(data, numFeatures, maxInputLength, false);
+        uint256 classes = numClasses;
+        bool found;
+        int256 bestKey;
+        uint256 bestSamples;
+        for (uint256 c = 0; c < classes; ++c) {
+            uint256 s = _stats[c];
+            uint256 samples = s >> 128;
+            if (samples == 0) continue;
+            int256 k = Centroids.key(s & MASK128, samples, int256(_dot(data, c)));
+            if (!found || Centroids.closer(k, samples, bestKey, bestSamples)) {
+                (found, bestKey, bestSamples, best) = (true, k, samples, uint64(c));
+            }
+        }
+    }
+
+    function evaluate(int64[][] calldata data, uint64[] calldata labels) external view override returns (uint256 correct) {
+        if (data.length != labels.length) revert InvalidParameter("labels length");
+        for (uint256 i = 0; i < data.length; ++i) {
+            if (predict(data[i]) == labels[i]) ++correct;
+        }
+    }
+
+    function update(int64[] calldata data, uint64 label) external override onlyTrainer {
+        uint256 classes = numClasses;
+        if (label >= classes) revert UnknownLabel(label, uint64(classes));
+        SparseInput.check(data, numFeatures, maxInputLength, false);
+        uint256 base = WORDS_SLOT;
+        uint256 overflow; // feature + 1 of a sum that would pass 2^32 - 1
+        uint256 added; // sum over present features of 2 S_cf + 1
+        assembly ("memory-safe") {
+            let n := data.length
+            let wordIndex := shr(3, add(mul(calldataload(data.offset), classes), label))
+            let word := sload(add(base, wordIndex))
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let feature := calldataload(add(data.offset, shl(5, i)))
+                let lane := add(mul(feature, classes), label)
+                let wi := shr(3, lane)
+                if iszero(eq(wi, wordIndex)) {
+                    sstore(add(base, wordIndex), word)
+                    wordIndex := wi
+                    word := sload(add(base, wi))
+                }
+                let shift := shl(5, and(lane, 7))
+                let sum := and(shr(shift, word), 0xffffffff)
+                if eq(sum, 0xffffffff) {
+                    overflow := add(feature, 1)
+                    break
+                }
+                added := add(added, add(shl(1, sum), 1))
+                word := add(word, shl(shift, 1))
+            }
+            if iszero(overflow) { sstore(add(base, wordIndex), word) }
+        }
+        if (overflow != 0) revert CountOverflow(overflow - 1);
+        uint256 s = _stats[label];
+        if (s >> 128 == (1 << 32) - 1) revert CountOverflow(type(uint256).max);
+        _stats[label] = (((s >> 128) + 1) << 128) | ((s & MASK128) + added);
+    }
+
+    /// @dev sum of S_cf over the present features f.
+    function _dot(int64[] calldata data, uint256 c) internal view returns (uint256 dot) {
+        uint256 classes = numClasses;
+        uint256 base = WORDS_SLOT;
+        assembly ("memory-safe") {
+            let n := data.length
+            let wordIndex := not(0)
+            let word := 0
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let lane := add(mul(calldataload(add(data.offset, shl(5, i))), classes), c)
+                let wi := shr(3, lane)
+                if iszero(eq(wi, wordIndex)) {
+                    wordIndex := wi
+                    word := sload(add(base, wi))
+                }
+                dot := add(dot, and(shr(shl(5, and(lane, 7)), word), 0xffffffff))
+            }
+        }
+    }
+}
