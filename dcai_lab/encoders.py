@@ -92,3 +92,50 @@ class MedianBinarizer(TransformerMixin, BaseEstimator):
 
     def to_json(self) -> str:
         return json.dumps({"type": "MedianBinarizer", "medians": [float(m) for m in self.medians_]})
+
+
+class FixedPoint(TransformerMixin, BaseEstimator):
+    """Numeric columns to the fixed-point vectors the dense contracts take (``1_000_000`` = 1.0).
+
+    Standardises each column with the training set's mean and standard deviation (``norm="standard"``),
+    or scales each sample to unit Euclidean length (``norm="l2"``), then rounds to fixed point and clips
+    to ``±max_abs`` so that every sample is within the contracts' input range.
+
+    Parameters
+    ----------
+    norm : {"standard", "l2"}
+    max_abs : int
+        Clip bound in fixed point (default 10.0).
+    """
+
+    ONE = 1_000_000
+
+    def __init__(self, norm: str = "standard", max_abs: int = 10 * 1_000_000):
+        self.norm = norm
+        self.max_abs = max_abs
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=float)
+        if self.norm not in ("standard", "l2"):
+            raise ValueError(f"norm must be 'standard' or 'l2', got {self.norm!r}")
+        self.mean_ = X.mean(axis=0)
+        std = X.std(axis=0)
+        self.scale_ = np.where(std > 0, std, 1.0)
+        self.n_features = X.shape[1]
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        if self.norm == "standard":
+            X = (X - self.mean_) / self.scale_
+        else:
+            norms = np.linalg.norm(X, axis=1, keepdims=True)
+            X = X / np.where(norms > 0, norms, 1.0)
+        return np.clip(np.rint(X * self.ONE), -self.max_abs, self.max_abs).astype(np.int64)
+
+    def encode_one(self, row) -> list[int]:
+        return [int(v) for v in self.transform([row])[0]]
+
+    def to_json(self) -> str:
+        return json.dumps({"type": "FixedPoint", "norm": self.norm, "max_abs": self.max_abs, "one": self.ONE,
+                           "mean": [float(v) for v in self.mean_], "scale": [float(v) for v in self.scale_]})

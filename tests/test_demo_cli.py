@@ -56,12 +56,15 @@ def test_cli_reports_bad_data_dir_clearly(monkeypatch, tmp_path, capsys):
     assert "is not a directory" in capsys.readouterr().err
 
 
-def test_gas_benchmark_prints_one_json_object_per_operation():
+def test_gas_benchmark_prints_one_json_object_per_operation_and_model():
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gas.py"), "--json"], capture_output=True,
                          text=True, check=True, cwd=ROOT).stdout
     rows = [json.loads(line) for line in out.splitlines()]
-    assert [r["op"] for r in rows] == ["deploy", "add_correct", "add_incorrect", "refund", "report"]
+    ops = ["deploy", "add_correct", "add_incorrect", "refund", "report"]
+    models = ["SparsePerceptron", "NaiveBayes", "SparseNearestCentroid", "DensePerceptron", "DenseNearestCentroid"]
+    assert [(r["model"], r["op"]) for r in rows] == [(m, op) for m in models for op in ops]
     for r in rows:
-        assert r["fork"] == "prague" and r["model"] == "SparsePerceptron" and r["gas"] > 21_000
-    gas = {r["op"]: r["gas"] for r in rows}
-    assert gas["add_incorrect"] > gas["add_correct"]  # the mistaken sample writes weights
+        assert r["fork"] == "prague" and r["gas"] > 21_000
+    gas = {(r["model"], r["op"]): r["gas"] for r in rows}
+    for perceptron in ("SparsePerceptron", "DensePerceptron"):  # only a mistake writes weights
+        assert gas[perceptron, "add_incorrect"] > gas[perceptron, "add_correct"]

@@ -1,8 +1,6 @@
 """The sparse perceptron contract and its twin agree, bit for bit."""
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from sklearn.base import clone
 
 from conftest import perceptron
@@ -120,63 +118,3 @@ def test_constructor_rejects_bad_parameters(chain, args, name):
     with pytest.raises(ContractRevert) as info:
         chain.deploy("SparsePerceptron", *args)
     assert info.value.args_ == {"name": name}
-
-
-# -- property test: random weights, inputs and update sequences ------------------------------------
-_CHAIN = None
-
-
-def _shared_chain():
-    global _CHAIN
-    if _CHAIN is None:
-        _CHAIN = Chain()
-    return _CHAIN
-
-
-weight = st.one_of(st.integers(-5000, 5000), st.integers(INT32_MAX - 3000, INT32_MAX),
-                   st.integers(INT32_MIN, INT32_MIN + 3000))
-
-
-@st.composite
-def scenarios(draw):
-    n = draw(st.integers(1, 40))
-    sample = st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True).map(sorted)
-    return {
-        "n": n,
-        "weights": draw(st.lists(weight, min_size=n, max_size=n)),
-        "intercept": draw(st.integers(-10_000, 10_000)),
-        "learning_rate": draw(st.integers(1, 3000)),
-        "updates": draw(st.lists(st.tuples(sample, st.integers(0, 1)), min_size=1, max_size=6)),
-        "queries": draw(st.lists(sample, min_size=1, max_size=4)),
-    }
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios())
-def test_contract_and_twin_agree(s):
-    chain = _shared_chain()
-    snap = chain.snapshot()
-    try:
-        twin = perceptron(s["n"], s["weights"], s["intercept"], learning_rate=s["learning_rate"])
-        system = chain.deploy_system(twin, "points")
-        sender = chain.accounts[1]
-        for x, label in s["updates"]:
-            try:
-                twin.partial_fit([x], [label])
-                twin_overflow = False
-            except OverflowError:
-                twin_overflow = True
-            try:
-                system.add_data(x, label, sender=sender)
-                chain_overflow = False
-            except ContractRevert as err:
-                assert err.error == "WeightOverflow"
-                chain_overflow = True
-            assert twin_overflow == chain_overflow
-            state = system.twin()
-            assert np.array_equal(state.coef_, twin.coef_) and state.intercept_ == twin.intercept_
-            assert [system.predict(q) for q in s["queries"]] == twin.predict(s["queries"]).tolist()
-        expected = int((twin.predict(s["queries"]) == 1).sum())
-        assert system.evaluate(s["queries"], [1] * len(s["queries"])) == expected
-    finally:
-        chain.revert(snap)

@@ -93,7 +93,7 @@ class NaiveBayes(ChainModel):
         return log_prior + X @ log_num - lengths * log_den
 
     def predict(self, X) -> np.ndarray:
-        X = sparse_rows(X, self.n_features, repeats=True)
+        X = sparse_rows(X, self.n_features, self.max_length_, repeats=True)
         scores = self._log_scores(X)
         best = np.argmax(scores, axis=1)
         ordered = np.sort(scores, axis=1)

@@ -133,7 +133,7 @@ class SparsePerceptron(_Perceptron):
         return self.intercept_ + int(self.coef_[features].sum())
 
     def decision_function(self, X) -> np.ndarray:
-        return sparse_rows(X, self.n_features) @ self.coef_ + self.intercept_
+        return sparse_rows(X, self.n_features, self.max_length_) @ self.coef_ + self.intercept_
 
     def _chain_settings(self) -> dict:
         return {"numFeatures": self.n_features, "maxInputLength": self.max_length_}
