@@ -7,9 +7,10 @@ import {DenseInput} from "./DenseInput.sol";
 
 /// @title DensePerceptron
 /// @notice Binary perceptron over fixed-point vectors (DenseInput.ONE = 1.0).
-/// score = sum_d w_d x_d + intercept * ONE; class 1 when score > 0, else 0. On a mistake each weight
-/// moves by +-learningRate * x_d and the intercept by +-learningRate * ONE (the bias is a weight on a
-/// constant input of 1.0), + for label 1 and - for label 0.
+/// score = sum_d w_d x_d + intercept * ONE; class 1 when score > 0, else 0. Unless the sample is strictly
+/// on its label's side (y * score > 0, as scikit-learn's Perceptron), each weight moves by
+/// +-learningRate * x_d and the intercept by +-learningRate * ONE (the bias is a weight on a constant
+/// input of 1.0), + for label 1 and - for label 0.
 /// @dev Weights and intercept are int64, fixed point with the inputs' scale (value / ONE); four weights
 /// per word. A weight leaving int64 reverts with WeightOverflow, never wraps. |x_d| <= maxAbsValue < 2^31.
 contract DensePerceptron is PackedWords, IClassifier {
@@ -62,7 +63,8 @@ contract DensePerceptron is PackedWords, IClassifier {
     function update(int64[] calldata data, uint64 label) external override onlyTrainer {
         if (label > 1) revert UnknownLabel(label, 2);
         DenseInput.check(data, numFeatures, maxAbsValue);
-        if ((_score(data) > 0 ? 1 : 0) == label) return;
+        int256 score = _score(data);
+        if (label == 1 ? score > 0 : score < 0) return; // strictly on its label's side: no update
         int256 rate = label == 1 ? int256(learningRate) : -int256(learningRate);
         int256 b = int256(intercept) + rate * DenseInput.ONE;
         if (b > type(int64).max || b < type(int64).min) revert WeightOverflow(type(uint256).max);

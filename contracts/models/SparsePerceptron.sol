@@ -8,8 +8,9 @@ import {SparseInput} from "./SparseInput.sol";
 /// @title SparsePerceptron
 /// @notice Binary perceptron over binary features given as sorted feature indices.
 /// score = intercept + sum of the weights of the present features; class 1 when score > 0, else 0.
-/// On a mistake every present weight and the intercept move by +learningRate (label 1) or
-/// -learningRate (label 0); a correct prediction changes nothing.
+/// Unless the sample is strictly on its label's side (score > 0 for label 1, score < 0 for label 0),
+/// every present weight and the intercept move by +learningRate (label 1) or -learningRate (label 0):
+/// the classic rule y * score <= 0, as scikit-learn's Perceptron, so a score of exactly 0 updates too.
 /// @dev Fixed point: weights, intercept and learning rate are integers meaning value / SCALE.
 /// Storage: eight int32 weights per 256-bit word (feature f is lane f % 8 of word f / 8), so a
 /// 1000-feature model initialises 125 slots and an update writes each touched word once. A weight
@@ -66,8 +67,8 @@ contract SparsePerceptron is PackedWords, IClassifier {
     function update(int64[] calldata data, uint64 label) external override onlyTrainer {
         if (label > 1) revert UnknownLabel(label, 2);
         SparseInput.check(data, numFeatures, maxInputLength, false);
-        uint64 predicted = _score(data) > 0 ? 1 : 0;
-        if (predicted == label) return;
+        int256 score = _score(data);
+        if (label == 1 ? score > 0 : score < 0) return; // strictly on its label's side: no update
 
         int256 delta = label == 1 ? int256(learningRate) : -int256(learningRate);
         int256 b = int256(intercept) + delta;

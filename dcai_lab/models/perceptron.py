@@ -45,8 +45,8 @@ class _Perceptron(ChainModel):
         lo, hi = -(1 << (self.weight_bits - 1)), (1 << (self.weight_bits - 1)) - 1
         for i in order:
             features, values = self._sample(X, i)
-            predicted = 1 if self._score_one(features, values) > 0 else 0
-            if predicted == y[i]:
+            score = self._score_one(features, values)
+            if (score > 0) if y[i] == 1 else (score < 0):  # strictly on its label's side: no update
                 continue
             rate = self.learning_rate if y[i] == 1 else -self.learning_rate
             b = self.intercept_ + rate * self._intercept_step
@@ -82,8 +82,9 @@ class _Perceptron(ChainModel):
 class SparsePerceptron(_Perceptron):
     """Binary perceptron on present-feature indices, with the contract's integer arithmetic.
 
-    ``score = intercept + sum(coef_[present])``; class 1 when ``score > 0``. On a mistake the present
-    weights and the intercept move by ``+learning_rate`` (label 1) or ``-learning_rate`` (label 0).
+    ``score = intercept + sum(coef_[present])``; class 1 when ``score > 0``. Unless the sample is strictly
+    on its label's side (``y * score > 0`` with y = ±1, scikit-learn's rule), the present weights and the
+    intercept move by ``+learning_rate`` (label 1) or ``-learning_rate`` (label 0).
     Weights are int32 (eight per storage word) and the intercept int64, fixed point with ``SCALE = 1000``
     (a weight of 1000 means 1.0); leaving those ranges raises OverflowError, as the contract reverts.
 
@@ -153,8 +154,8 @@ class SparsePerceptron(_Perceptron):
 class DensePerceptron(_Perceptron):
     """Binary perceptron on fixed-point vectors (``1_000_000`` = 1.0), with the contract's arithmetic.
 
-    ``score = coef_ . x + intercept_ * 1_000_000``; class 1 when ``score > 0``. On a mistake each
-    weight moves by ``±learning_rate * x_d`` and the intercept by ``±learning_rate * 1_000_000`` (the
+    ``score = coef_ . x + intercept_ * 1_000_000``; class 1 when ``score > 0``. Unless ``y * score > 0``
+    (y = ±1), each weight moves by ``±learning_rate * x_d`` and the intercept by ``±learning_rate * 1_000_000`` (the
     bias is a weight on a constant input of 1.0). Weights and intercept are int64 (four weights per
     storage word), in the inputs' fixed point; leaving int64 raises OverflowError, as the contract reverts.
 
