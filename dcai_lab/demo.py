@@ -8,11 +8,10 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from tqdm.auto import tqdm
-
 from . import datasets, encoders, incentives, models
 from .chain import Chain
 from .errors import ContractRevert
+from .streaming import stream
 
 
 @dataclass
@@ -61,33 +60,24 @@ class DemoResult:
 
 
 def load_demo_data(n_test: int, seed: int) -> DemoData:
-    if datasets.has("imdb", "train") and datasets.has("imdb", "test"):
-        train, test = datasets.load("imdb", "train"), datasets.load("imdb", "test")
-        encoder = encoders.Vocabulary(k=1000).fit(train["text"])
-        rng = np.random.default_rng(seed)
-        train_order = rng.permutation(len(train))
-        test_rows = rng.permutation(len(test))[:n_test]
-        X_train = encoder.transform([train[int(i)]["text"] for i in train_order[:5000]])
-        y_train = np.asarray(train["label"])[train_order[:5000]]
-        X_test = encoder.transform([test[int(i)]["text"] for i in test_rows])
-        y_test = np.asarray(test["label"])[test_rows]
+    name = "imdb" if datasets.has("imdb", "train") and datasets.has("imdb", "test") else "breast_cancer"
+    task = datasets.task(name)
+    train, test = datasets.load(name, "train", seed=seed), datasets.load(name, "test", seed=seed)
+    encoder = encoders.for_task(task, train)
+    rng = np.random.default_rng(seed)
+    train = train.select(rng.permutation(len(train))[:5000])
+    test = test.select(rng.permutation(len(test))[:n_test])
+    if task.kind == "text":
+        X_train, X_test = encoder.transform(train["text"]), encoder.transform(test["text"])
         description = (f"IMDB reviews from {datasets.data_dir()}, top-1000-word vocabulary fitted on all "
-                       f"{len(train):,} training reviews")
-        name = "imdb"
+                       "25,000 training reviews")
     else:
-        from sklearn.datasets import load_breast_cancer
-        from sklearn.model_selection import train_test_split
-
-        X, y = load_breast_cancer(return_X_y=True)
-        X_tr, X_te, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=seed, stratify=y)
-        encoder = encoders.MedianBinarizer().fit(X_tr)
-        X_train, X_test = encoder.transform(X_tr), encoder.transform(X_te)
+        X_train, X_test = encoder.transform(train), encoder.transform(test)
         description = "scikit-learn breast cancer (IMDB not found in the data directory), features above median"
-        name = "breast_cancer"
-    keep_train = [i for i, x in enumerate(X_train) if len(x)]  # the contract rejects empty samples
+    keep_train = [i for i, x in enumerate(X_train) if len(x)]  # the contracts refuse empty samples
     keep_test = [i for i, x in enumerate(X_test) if len(x)]
-    return DemoData(name, [X_train[i] for i in keep_train], np.asarray(y_train)[keep_train],
-                    [X_test[i] for i in keep_test], np.asarray(y_test)[keep_test], encoder, description)
+    return DemoData(name, [X_train[i] for i in keep_train], np.asarray(train["label"])[keep_train],
+                    [X_test[i] for i in keep_test], np.asarray(test["label"])[keep_test], encoder, description)
 
 
 def run_demo(n_initial: int = 1000, n_contributions: int = 200, n_test: int = 5000, adversary_share: float = 0.25,
@@ -109,18 +99,18 @@ def run_demo(n_initial: int = 1000, n_contributions: int = 200, n_test: int = 50
     names = {a: n for n, a in {**honest, **adversary}.items()}
     net = dict.fromkeys(names.values(), 0)
 
-    sent = []
+    def policy(i, label):
+        if rng.random() < adversary_share:
+            return adversary["adversary"], 1 - int(label)
+        return list(honest.values())[i % len(honest)], int(label)
+
     start = time.perf_counter()
-    stream = range(n_initial, n_initial + n_contributions)
-    for i in tqdm(stream, desc="contributions", disable=not progress):
-        chain.time_travel(minutes=10)
-        bad = rng.random() < adversary_share
-        sender = adversary["adversary"] if bad else list(honest.values())[i % len(honest)]
-        label = 1 - int(data.y_train[i]) if bad else int(data.y_train[i])
-        c = system.add_data(data.X_train[i], label, sender=sender)
-        net[names[sender]] -= c.deposit
-        sent.append(c)
+    window = slice(n_initial, n_initial + n_contributions)
+    streamed = stream(system, data.X_train[window], data.y_train[window], policy=policy, progress=progress)
     seconds = time.perf_counter() - start
+    sent = streamed.contributions
+    for c in sent:
+        net[names[c.author]] -= c.deposit
 
     chain.time_travel(days=1)
     model_now = system.twin()

@@ -1,0 +1,108 @@
+"""Stream a dataset into a deployed system, one contribution per transaction."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from tqdm.auto import tqdm
+
+from .encoders import TextEncoder
+from .errors import ContractRevert
+
+
+@dataclass(frozen=True)
+class StreamRecord:
+    """What happened to one sample."""
+
+    index: int
+    sender: str | None
+    label: int
+    outcome: str  # "added", "reverted" or "skipped"
+    reason: str = ""
+    deposit: int = 0
+    gas_used: int = 0
+    block_time: int = 0
+
+
+@dataclass
+class StreamResult:
+    records: list[StreamRecord] = field(default_factory=list)
+    contributions: list = field(default_factory=list)  # Contribution of every added sample, in order
+    interrupted: bool = False
+
+    def to_pandas(self):
+        import pandas as pd
+
+        return pd.DataFrame([asdict(r) for r in self.records], columns=list(StreamRecord.__dataclass_fields__))
+
+
+class StreamError(RuntimeError):
+    """An unexpected error stopped the stream; ``result`` holds every record made before it."""
+
+    def __init__(self, message: str, result: StreamResult):
+        super().__init__(message)
+        self.result = result
+
+
+def round_robin(senders):
+    """Policy: senders take turns and give the true label."""
+    senders = list(senders)
+
+    def policy(i, label):
+        return senders[i % len(senders)], int(label)
+    return policy
+
+
+def stream(system, samples, labels=None, *, encoder=None, policy=None, seconds_between: int = 600,
+           progress: bool = True, stop_on_revert: bool = False) -> StreamResult:
+    """Send samples to ``system`` one by one; record gas, time and outcome of each.
+
+    ``samples`` are encoded samples with ``labels`` beside them, or an iterable of rows (e.g. a Hugging
+    Face ``Dataset`` or ``IterableDataset``) with a ``label`` field, encoded on the way by ``encoder``
+    (text from the row's ``text``; whole rows for tabular encoders). ``policy(i, label)`` returns
+    ``(sender, label_to_send)``; by default accounts 1-3 take turns with the true label. The chain's
+    clock moves ``seconds_between`` before each contribution. Empty samples are skipped (the contracts
+    refuse them); reverted contributions are recorded with their reason. Ctrl-C stops cleanly with
+    ``interrupted=True``; any other error raises StreamError carrying every record made so far.
+    """
+    chain = system.chain
+    policy = policy or round_robin(chain.accounts[1:4])
+    pairs = zip(samples, labels) if labels is not None else ((_encode(row, encoder), row["label"]) for row in samples)
+    result = StreamResult()
+    total = len(samples) if labels is not None and hasattr(samples, "__len__") else None
+    bar = tqdm(total=total, desc="contributions", disable=not progress)
+    try:
+        for i, (x, y) in enumerate(pairs):
+            sender, label = policy(i, y)
+            if len(x) == 0:
+                result.records.append(StreamRecord(i, sender, label, "skipped", "empty sample"))
+                bar.update()
+                continue
+            if seconds_between:
+                chain.time_travel(seconds_between)
+            try:
+                c = system.add_data(x, label, sender=sender)
+            except ContractRevert as err:
+                last = chain.gas.records[-1] if chain.gas.records else None
+                result.records.append(StreamRecord(i, sender, label, "reverted", err.error,
+                                                   gas_used=last.gas_used if last else 0))
+                if stop_on_revert:
+                    break
+            else:
+                last = chain.gas.records[-1]
+                result.contributions.append(c)
+                result.records.append(StreamRecord(i, sender, label, "added", deposit=c.deposit,
+                                                   gas_used=last.gas_used, block_time=c.added_time))
+            bar.update()
+    except KeyboardInterrupt:
+        result.interrupted = True
+    except Exception as exc:
+        raise StreamError(f"stream stopped at sample {len(result.records)}: {exc}", result) from exc
+    finally:
+        bar.close()
+    return result
+
+
+def _encode(row, encoder):
+    if encoder is None:
+        raise TypeError("rows need an encoder: pass encoder= (or pass encoded samples with labels=)")
+    return encoder.encode_one(row["text"] if isinstance(encoder, TextEncoder) else row)
