@@ -98,6 +98,10 @@ class System:
         """Number of samples the contract classifies correctly (one call)."""
         return self.chain.call(self.model.functions.evaluate([self._data(x) for x in X], [int(v) for v in y]))
 
+    def encoder_matches(self, encoder) -> bool:
+        """Whether ``encoder`` is the one recorded in the trainer (keccak256 of its JSON)."""
+        return keccak(text=encoder.to_json()) == self.trainer.functions.encoderHash().call()
+
     def twin(self, **params) -> ChainModel:
         """A Python twin holding the deployed model's current state."""
         return self.twin_class.from_chain(self.model, **params)

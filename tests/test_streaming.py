@@ -103,3 +103,11 @@ def test_rows_without_an_encoder_are_refused(wine_system):
     system, train, _ = wine_system
     with pytest.raises(StreamError, match="need an encoder"):
         stream(system, train, progress=False)
+
+
+def test_the_trainer_records_its_encoder(wine_system):
+    system, train, enc = wine_system
+    assert system.encoder_matches(enc)
+    assert system.encoder_matches(encoders.from_json(enc.to_json()))
+    other = encoders.for_task(datasets.task("wine"), train.select(range(50)))
+    assert not system.encoder_matches(other)
