@@ -37,22 +37,15 @@ def sparse_perceptron(rng):
     return twin, SAMPLE
 
 
-def naive_bayes(rng):
-    counts = rng.integers(1, 500, (1000, 2))
-    counts[SAMPLE, 1] = rng.integers(400, 500, len(SAMPLE))
-    counts[SAMPLE, 0] = rng.integers(1, 50, len(SAMPLE))
-    twin = models.NaiveBayes(n_features=1000)
-    twin._init_state(counts, [1000, 1000])
-    return twin, SAMPLE
-
-
-def sparse_centroid(rng):
-    sums = rng.integers(1, 1000, (1000, 2))
-    sums[SAMPLE, 1] = rng.integers(800, 1000, len(SAMPLE))
-    sums[SAMPLE, 0] = rng.integers(1, 100, len(SAMPLE))
-    twin = models.SparseNearestCentroid(n_features=1000)
-    twin._init_state(sums, [1000, 1000])
-    return twin, SAMPLE
+def class_counts(twin):
+    """Per-feature counts for two classes, the sample's features typical of class 1; 1000 samples each."""
+    def scenario(rng):
+        counts = rng.integers(1, 500, (1000, 2))
+        counts[SAMPLE, 1] = rng.integers(400, 500, len(SAMPLE))
+        counts[SAMPLE, 0] = rng.integers(1, 50, len(SAMPLE))
+        twin._init_state(counts, [1000, 1000])
+        return twin, SAMPLE
+    return scenario
 
 
 def dense_perceptron(rng):
@@ -69,8 +62,9 @@ def dense_centroid(rng):
     return twin, DENSE_SAMPLE
 
 
-SCENARIOS = {"SparsePerceptron": sparse_perceptron, "NaiveBayes": naive_bayes,
-             "SparseNearestCentroid": sparse_centroid, "DensePerceptron": dense_perceptron,
+SCENARIOS = {"SparsePerceptron": sparse_perceptron, "NaiveBayes": class_counts(models.NaiveBayes(n_features=1000)),
+             "SparseNearestCentroid": class_counts(models.SparseNearestCentroid(n_features=1000)),
+             "DensePerceptron": dense_perceptron,
              "DenseNearestCentroid": dense_centroid}
 
 

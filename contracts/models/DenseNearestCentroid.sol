@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {PackedWords} from "./PackedWords.sol";
-import {IClassifier} from "./IClassifier.sol";
-import {DenseInput} from "./DenseInput.sol";
 import {Centroids} from "./Centroids.sol";
+import {DenseInput} from "./DenseInput.sol";
 
 /// @title DenseNearestCentroid
 /// @notice Nearest centroid over fixed-point vectors (DenseInput.ONE = 1.0; normalise the data
@@ -14,7 +12,7 @@ import {Centroids} from "./Centroids.sol";
 /// @dev Keeps per class the sums S_cd (int64 lanes, four per word, feature-major: lane d * numClasses + c),
 /// the sample count N_c and Q_c = |S_c|^2, updated as Q_c += 2 x.S_c + |x|^2. Bounds: |x_d| <= maxAbsValue
 /// < 2^31, |S_cd| < 2^63 (SumOverflow beyond), numFeatures <= 2^16, N_c < 2^32: every product fits in int256.
-contract DenseNearestCentroid is PackedWords, IClassifier {
+contract DenseNearestCentroid is Centroids {
     uint256 public constant LANES_PER_WORD = 4;
 
     uint64 public immutable override numClasses;
@@ -47,40 +45,25 @@ contract DenseNearestCentroid is PackedWords, IClassifier {
         _squaredNorms = squaredNorms;
     }
 
-    function numWords() public view override returns (uint256) {
-        return (numFeatures * numClasses + LANES_PER_WORD - 1) / LANES_PER_WORD;
+    function _numLanes() internal view override returns (uint256) {
+        return numFeatures * numClasses;
     }
 
-    function _lastWordBits() internal view override returns (uint256) {
-        uint256 used = (numFeatures * numClasses) % LANES_PER_WORD;
-        return used == 0 ? 256 : used * 64;
+    function _laneBits() internal pure override returns (uint256) {
+        return 64;
+    }
+
+    function _centroidTotals(uint256 c) internal view override returns (uint256, uint256) {
+        return (_samples[c], _squaredNorms[c]);
     }
 
     function classTotals(uint256 c) external view returns (uint256 samples, uint256 squaredNorm) {
         return (_samples[c], _squaredNorms[c]);
     }
 
-    function predict(int64[] calldata data) public view override returns (uint64 best) {
+    function predict(int64[] calldata data) public view override returns (uint64) {
         DenseInput.check(data, numFeatures, maxAbsValue);
-        uint256 classes = numClasses;
-        bool found;
-        int256 bestKey;
-        uint256 bestSamples;
-        for (uint256 c = 0; c < classes; ++c) {
-            uint256 samples = _samples[c];
-            if (samples == 0) continue;
-            int256 k = Centroids.key(_squaredNorms[c], samples, _dot(data, c, classes));
-            if (!found || Centroids.closer(k, samples, bestKey, bestSamples)) {
-                (found, bestKey, bestSamples, best) = (true, k, samples, uint64(c));
-            }
-        }
-    }
-
-    function evaluate(int64[][] calldata data, uint64[] calldata labels) external view override returns (uint256 correct) {
-        if (data.length != labels.length) revert InvalidParameter("labels length");
-        for (uint256 i = 0; i < data.length; ++i) {
-            if (predict(data[i]) == labels[i]) ++correct;
-        }
+        return _nearest(data, numClasses);
     }
 
     function update(int64[] calldata data, uint64 label) external override onlyTrainer {
@@ -113,7 +96,8 @@ contract DenseNearestCentroid is PackedWords, IClassifier {
     }
 
     /// @dev x . S_c
-    function _dot(int64[] calldata data, uint256 c, uint256 classes) internal view returns (int256 dot) {
+    function _dot(int64[] calldata data, uint256 c) internal view override returns (int256 dot) {
+        uint256 classes = numClasses;
         uint256 wordIndex = type(uint256).max;
         uint256 word;
         for (uint256 d = 0; d < data.length; ++d) {

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {PackedWords} from "./PackedWords.sol";
-import {IClassifier} from "./IClassifier.sol";
+import {Classifier} from "./Classifier.sol";
 import {DenseInput} from "./DenseInput.sol";
 
 /// @title DensePerceptron
@@ -13,7 +12,7 @@ import {DenseInput} from "./DenseInput.sol";
 /// input of 1.0), + for label 1 and - for label 0.
 /// @dev Weights and intercept are int64, fixed point with the inputs' scale (value / ONE); four weights
 /// per word. A weight leaving int64 reverts with WeightOverflow, never wraps. |x_d| <= maxAbsValue < 2^31.
-contract DensePerceptron is PackedWords, IClassifier {
+contract DensePerceptron is Classifier {
     /// @notice Packed beside `trainer`: one cold read for both.
     int64 public intercept;
 
@@ -39,25 +38,17 @@ contract DensePerceptron is PackedWords, IClassifier {
         return 2;
     }
 
-    function numWords() public view override returns (uint256) {
-        return (numFeatures + WEIGHTS_PER_WORD - 1) / WEIGHTS_PER_WORD;
+    function _numLanes() internal view override returns (uint256) {
+        return numFeatures;
     }
 
-    function _lastWordBits() internal view override returns (uint256) {
-        uint256 used = numFeatures % WEIGHTS_PER_WORD;
-        return used == 0 ? 256 : used * 64;
+    function _laneBits() internal pure override returns (uint256) {
+        return 64;
     }
 
     function predict(int64[] calldata data) public view override returns (uint64) {
         DenseInput.check(data, numFeatures, maxAbsValue);
         return _score(data) > 0 ? 1 : 0;
-    }
-
-    function evaluate(int64[][] calldata data, uint64[] calldata labels) external view override returns (uint256 correct) {
-        if (data.length != labels.length) revert InvalidParameter("labels length");
-        for (uint256 i = 0; i < data.length; ++i) {
-            if (predict(data[i]) == labels[i]) ++correct;
-        }
     }
 
     function update(int64[] calldata data, uint64 label) external override onlyTrainer {

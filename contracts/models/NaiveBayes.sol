@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {PackedWords} from "./PackedWords.sol";
-import {IClassifier} from "./IClassifier.sol";
+import {Classifier} from "./Classifier.sol";
+import {ClassTotals} from "./ClassTotals.sol";
 import {SparseInput} from "./SparseInput.sol";
 
 /// @title NaiveBayes
@@ -17,19 +17,16 @@ import {SparseInput} from "./SparseInput.sol";
 /// classes are compared by cross-multiplying mantissas (< 2^256) and comparing with exponents exactly.
 /// Counts are uint32 lanes, eight per word, feature-major (lane f * numClasses + c), so the counts of
 /// all classes for one token sit in one word. Fixed point: alpha = smoothing / SCALE.
-contract NaiveBayes is PackedWords, IClassifier {
+contract NaiveBayes is Classifier, ClassTotals {
     uint256 public constant SCALE = 1000;
     uint256 public constant LANES_PER_WORD = 8;
     uint256 internal constant MAX_TOKENS = 1 << 53;
-    uint256 internal constant MASK128 = (1 << 128) - 1;
 
     uint64 public immutable override numClasses;
     uint256 public immutable override numFeatures;
     uint256 public immutable maxInputLength;
     uint256 public immutable smoothing;
 
-    /// @dev Per class: samples << 128 | tokens.
-    uint256[] private _stats;
 
     error CountOverflow(uint256 feature);
 
@@ -52,29 +49,19 @@ contract NaiveBayes is PackedWords, IClassifier {
         if (numFeatures_ == 0 || numFeatures_ * numClasses_ > type(uint32).max) revert InvalidParameter("numFeatures");
         if (maxInputLength_ == 0) revert InvalidParameter("maxInputLength");
         if (smoothing_ == 0 || smoothing_ * numFeatures_ >= 1 << 63) revert InvalidParameter("smoothing");
-        if (samples.length != numClasses_ || tokens.length != numClasses_) revert InvalidParameter("class totals");
-        for (uint256 c = 0; c < numClasses_; ++c) {
-            if (samples[c] >= 1 << 64 || tokens[c] >= MAX_TOKENS) revert InvalidParameter("class totals");
-            _stats.push((samples[c] << 128) | tokens[c]);
-        }
+        _initTotals(samples, tokens, numClasses_, 1 << 64, MAX_TOKENS); // second total: the class's tokens
         numClasses = numClasses_;
         numFeatures = numFeatures_;
         maxInputLength = maxInputLength_;
         smoothing = smoothing_;
     }
 
-    function numWords() public view override returns (uint256) {
-        return (numFeatures * numClasses + LANES_PER_WORD - 1) / LANES_PER_WORD;
+    function _numLanes() internal view override returns (uint256) {
+        return numFeatures * numClasses;
     }
 
-    function _lastWordBits() internal view override returns (uint256) {
-        uint256 used = (numFeatures * numClasses) % LANES_PER_WORD;
-        return used == 0 ? 256 : used * 32;
-    }
-
-    function classTotals(uint256 c) external view returns (uint256 samples, uint256 tokens) {
-        uint256 s = _stats[c];
-        return (s >> 128, s & MASK128);
+    function _laneBits() internal pure override returns (uint256) {
+        return 32;
     }
 
     function predict(int64[] calldata data) public view override returns (uint64 best) {
@@ -87,13 +74,6 @@ contract NaiveBayes is PackedWords, IClassifier {
                 top = p;
                 best = uint64(c);
             }
-        }
-    }
-
-    function evaluate(int64[][] calldata data, uint64[] calldata labels) external view override returns (uint256 correct) {
-        if (data.length != labels.length) revert InvalidParameter("labels length");
-        for (uint256 i = 0; i < data.length; ++i) {
-            if (predict(data[i]) == labels[i]) ++correct;
         }
     }
 
@@ -126,20 +106,20 @@ contract NaiveBayes is PackedWords, IClassifier {
             if iszero(overflow) { sstore(add(base, wordIndex), word) }
         }
         if (overflow != 0) revert CountOverflow(overflow - 1);
-        uint256 s = _stats[label];
-        uint256 tokens = (s & MASK128) + data.length;
+        (uint256 samples, uint256 tokens) = classTotals(label);
+        tokens += data.length;
         if (tokens >= MAX_TOKENS) revert CountOverflow(type(uint256).max);
-        _stats[label] = (((s >> 128) + 1) << 128) | tokens;
+        _totals[label] = ((samples + 1) << 128) | tokens;
     }
 
     /// @dev N_c * prod (S_cf + alpha) and (T_c + alpha V)^tokens, each as mantissa * 2^exponent.
     function _product(int64[] calldata data, uint256 c) internal view returns (Product memory p) {
-        uint256 s = _stats[c];
+        (uint256 samples, uint256 tokens) = classTotals(c);
         uint256 alpha = smoothing;
-        uint256 denFactor = (s & MASK128) * SCALE + alpha * numFeatures;
+        uint256 denFactor = tokens * SCALE + alpha * numFeatures;
         uint256 classes = numClasses;
         uint256 base = WORDS_SLOT;
-        uint256 numM = s >> 128;
+        uint256 numM = samples;
         uint256 numE;
         uint256 denM = 1;
         uint256 denE;

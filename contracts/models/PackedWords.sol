@@ -16,11 +16,22 @@ abstract contract PackedWords is TrainerBound {
     error WordOutOfRange(uint256 end, uint256 numWords);
     error UnusedLanesNotZero(uint256 word);
 
+    /// @dev Number of lanes (parameters) and the bits of each: 256 / bits lanes share a word.
+    function _numLanes() internal view virtual returns (uint256);
+
+    function _laneBits() internal pure virtual returns (uint256);
+
     /// @notice Number of parameter words.
-    function numWords() public view virtual returns (uint256);
+    function numWords() public view returns (uint256) {
+        uint256 perWord = 256 / _laneBits();
+        return (_numLanes() + perWord - 1) / perWord;
+    }
 
     /// @dev Bits of the last word that hold lanes (256 when it is full); the rest must stay zero.
-    function _lastWordBits() internal view virtual returns (uint256);
+    function _lastWordBits() internal view returns (uint256) {
+        uint256 used = _numLanes() % (256 / _laneBits());
+        return used == 0 ? 256 : used * _laneBits();
+    }
 
     modifier whileInitialising() {
         if (trainer != address(0)) revert InitialisationClosed();

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {PackedWords} from "./PackedWords.sol";
-import {IClassifier} from "./IClassifier.sol";
-import {SparseInput} from "./SparseInput.sol";
 import {Centroids} from "./Centroids.sol";
+import {ClassTotals} from "./ClassTotals.sol";
+import {SparseInput} from "./SparseInput.sol";
 
 /// @title SparseNearestCentroid
 /// @notice Nearest centroid over binary features given as sorted, unique indices; any number of
@@ -14,16 +13,13 @@ import {Centroids} from "./Centroids.sol";
 /// f * numClasses + c), the sample count N_c and Q_c = sum_f S_cf^2. Adding x to class c adds
 /// 2 S_cf + 1 to Q_c for each present f, so an update touches only the present features' words.
 /// Bounds: S_cf < 2^32 (CountOverflow beyond), so Q_c < 2^96 and every product in the comparison fits.
-contract SparseNearestCentroid is PackedWords, IClassifier {
+contract SparseNearestCentroid is Centroids, ClassTotals {
     uint256 public constant LANES_PER_WORD = 8;
-    uint256 internal constant MASK128 = (1 << 128) - 1;
 
     uint64 public immutable override numClasses;
     uint256 public immutable override numFeatures;
     uint256 public immutable maxInputLength;
 
-    /// @dev Per class: samples << 128 | squared norm of the sums.
-    uint256[] private _stats;
 
     error CountOverflow(uint256 feature);
 
@@ -37,52 +33,27 @@ contract SparseNearestCentroid is PackedWords, IClassifier {
         if (numClasses_ < 2 || numClasses_ > type(uint16).max) revert InvalidParameter("numClasses");
         if (numFeatures_ == 0 || numFeatures_ * numClasses_ > type(uint32).max) revert InvalidParameter("numFeatures");
         if (maxInputLength_ == 0 || maxInputLength_ > numFeatures_) revert InvalidParameter("maxInputLength");
-        if (samples.length != numClasses_ || squaredNorms.length != numClasses_) revert InvalidParameter("class totals");
-        for (uint256 c = 0; c < numClasses_; ++c) {
-            if (samples[c] >= 1 << 32 || squaredNorms[c] >= 1 << 96) revert InvalidParameter("class totals");
-            _stats.push((samples[c] << 128) | squaredNorms[c]);
-        }
+        _initTotals(samples, squaredNorms, numClasses_, 1 << 32, 1 << 96); // second total: Q_c
         numClasses = numClasses_;
         numFeatures = numFeatures_;
         maxInputLength = maxInputLength_;
     }
 
-    function numWords() public view override returns (uint256) {
-        return (numFeatures * numClasses + LANES_PER_WORD - 1) / LANES_PER_WORD;
+    function _numLanes() internal view override returns (uint256) {
+        return numFeatures * numClasses;
     }
 
-    function _lastWordBits() internal view override returns (uint256) {
-        uint256 used = (numFeatures * numClasses) % LANES_PER_WORD;
-        return used == 0 ? 256 : used * 32;
+    function _laneBits() internal pure override returns (uint256) {
+        return 32;
     }
 
-    function classTotals(uint256 c) external view returns (uint256 samples, uint256 squaredNorm) {
-        uint256 s = _stats[c];
-        return (s >> 128, s & MASK128);
+    function _centroidTotals(uint256 c) internal view override returns (uint256, uint256) {
+        return classTotals(c);
     }
 
-    function predict(int64[] calldata data) public view override returns (uint64 best) {
+    function predict(int64[] calldata data) public view override returns (uint64) {
         SparseInput.check(data, numFeatures, maxInputLength, false);
-        uint256 classes = numClasses;
-        bool found;
-        int256 bestKey;
-        uint256 bestSamples;
-        for (uint256 c = 0; c < classes; ++c) {
-            uint256 s = _stats[c];
-            uint256 samples = s >> 128;
-            if (samples == 0) continue;
-            int256 k = Centroids.key(s & MASK128, samples, int256(_dot(data, c)));
-            if (!found || Centroids.closer(k, samples, bestKey, bestSamples)) {
-                (found, bestKey, bestSamples, best) = (true, k, samples, uint64(c));
-            }
-        }
-    }
-
-    function evaluate(int64[][] calldata data, uint64[] calldata labels) external view override returns (uint256 correct) {
-        if (data.length != labels.length) revert InvalidParameter("labels length");
-        for (uint256 i = 0; i < data.length; ++i) {
-            if (predict(data[i]) == labels[i]) ++correct;
-        }
+        return _nearest(data, numClasses);
     }
 
     function update(int64[] calldata data, uint64 label) external override onlyTrainer {
@@ -117,13 +88,13 @@ contract SparseNearestCentroid is PackedWords, IClassifier {
             if iszero(overflow) { sstore(add(base, wordIndex), word) }
         }
         if (overflow != 0) revert CountOverflow(overflow - 1);
-        uint256 s = _stats[label];
-        if (s >> 128 == (1 << 32) - 1) revert CountOverflow(type(uint256).max);
-        _stats[label] = (((s >> 128) + 1) << 128) | ((s & MASK128) + added);
+        (uint256 samples, uint256 squaredNorm) = classTotals(label);
+        if (samples == (1 << 32) - 1) revert CountOverflow(type(uint256).max);
+        _totals[label] = ((samples + 1) << 128) | (squaredNorm + added);
     }
 
     /// @dev sum of S_cf over the present features f.
-    function _dot(int64[] calldata data, uint256 c) internal view returns (uint256 dot) {
+    function _dot(int64[] calldata data, uint256 c) internal view override returns (int256 dot) {
         uint256 classes = numClasses;
         uint256 base = WORDS_SLOT;
         assembly ("memory-safe") {

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {PackedWords} from "./PackedWords.sol";
-import {IClassifier} from "./IClassifier.sol";
+import {Classifier} from "./Classifier.sol";
 import {SparseInput} from "./SparseInput.sol";
 
 /// @title SparsePerceptron
@@ -15,7 +14,7 @@ import {SparseInput} from "./SparseInput.sol";
 /// Storage: eight int32 weights per 256-bit word (feature f is lane f % 8 of word f / 8), so a
 /// 1000-feature model initialises 125 slots and an update writes each touched word once. A weight
 /// leaving the int32 range, or the intercept leaving int64, reverts with WeightOverflow: it never wraps.
-contract SparsePerceptron is PackedWords, IClassifier {
+contract SparsePerceptron is Classifier {
     /// @notice Packed beside `trainer`, so the hot path reads one slot for both.
     int64 public intercept;
 
@@ -43,25 +42,17 @@ contract SparsePerceptron is PackedWords, IClassifier {
         return 2;
     }
 
-    function numWords() public view override returns (uint256) {
-        return (numFeatures + WEIGHTS_PER_WORD - 1) / WEIGHTS_PER_WORD;
+    function _numLanes() internal view override returns (uint256) {
+        return numFeatures;
     }
 
-    function _lastWordBits() internal view override returns (uint256) {
-        uint256 used = numFeatures % WEIGHTS_PER_WORD;
-        return used == 0 ? 256 : used * 32;
+    function _laneBits() internal pure override returns (uint256) {
+        return 32;
     }
 
     function predict(int64[] calldata data) public view override returns (uint64) {
         SparseInput.check(data, numFeatures, maxInputLength, false);
         return _score(data) > 0 ? 1 : 0;
-    }
-
-    function evaluate(int64[][] calldata data, uint64[] calldata labels) external view override returns (uint256 correct) {
-        if (data.length != labels.length) revert InvalidParameter("labels length");
-        for (uint256 i = 0; i < data.length; ++i) {
-            if (predict(data[i]) == labels[i]) ++correct;
-        }
     }
 
     function update(int64[] calldata data, uint64 label) external override onlyTrainer {

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {PackedWords} from "./PackedWords.sol";
+import {IClassifier} from "./IClassifier.sol";
+
+/// @title Classifier
+/// @notice What every model shares: packed parameters bound to one trainer, and batch evaluation.
+abstract contract Classifier is PackedWords, IClassifier {
+    function predict(int64[] calldata data) public view virtual override returns (uint64);
+
+    function evaluate(int64[][] calldata data, uint64[] calldata labels) external view override returns (uint256 correct) {
+        if (data.length != labels.length) revert InvalidParameter("labels length");
+        for (uint256 i = 0; i < data.length; ++i) {
+            if (predict(data[i]) == labels[i]) ++correct;
+        }
+    }
+}
