@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {Classifier} from "./Classifier.sol";
-import {ClassTotals} from "./ClassTotals.sol";
+import {ClassCounts} from "./ClassCounts.sol";
 import {SparseInput} from "./SparseInput.sol";
 
 /// @title NaiveBayes
@@ -17,9 +16,8 @@ import {SparseInput} from "./SparseInput.sol";
 /// classes are compared by cross-multiplying mantissas (< 2^256) and comparing with exponents exactly.
 /// Counts are uint32 lanes, eight per word, feature-major (lane f * numClasses + c), so the counts of
 /// all classes for one token sit in one word. Fixed point: alpha = smoothing / SCALE.
-contract NaiveBayes is Classifier, ClassTotals {
+contract NaiveBayes is ClassCounts {
     uint256 public constant SCALE = 1000;
-    uint256 public constant LANES_PER_WORD = 8;
     uint256 internal constant MAX_TOKENS = 1 << 53;
 
     uint64 public immutable override numClasses;
@@ -27,8 +25,6 @@ contract NaiveBayes is Classifier, ClassTotals {
     uint256 public immutable maxInputLength;
     uint256 public immutable smoothing;
 
-
-    error CountOverflow(uint256 feature);
 
     struct Product {
         uint256 numMantissa;
@@ -60,10 +56,6 @@ contract NaiveBayes is Classifier, ClassTotals {
         return numFeatures * numClasses;
     }
 
-    function _laneBits() internal pure override returns (uint256) {
-        return 32;
-    }
-
     function predict(int64[] calldata data) public view override returns (uint64 best) {
         SparseInput.check(data, numFeatures, maxInputLength, true);
         uint256 classes = numClasses;
@@ -81,31 +73,7 @@ contract NaiveBayes is Classifier, ClassTotals {
         uint256 classes = numClasses;
         if (label >= classes) revert UnknownLabel(label, uint64(classes));
         SparseInput.check(data, numFeatures, maxInputLength, true);
-        uint256 base = WORDS_SLOT;
-        uint256 overflow; // feature + 1 of a count that would pass 2^32 - 1
-        assembly ("memory-safe") {
-            let n := data.length
-            let wordIndex := shr(3, add(mul(calldataload(data.offset), classes), label))
-            let word := sload(add(base, wordIndex))
-            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                let feature := calldataload(add(data.offset, shl(5, i)))
-                let lane := add(mul(feature, classes), label)
-                let wi := shr(3, lane)
-                if iszero(eq(wi, wordIndex)) {
-                    sstore(add(base, wordIndex), word)
-                    wordIndex := wi
-                    word := sload(add(base, wi))
-                }
-                let shift := shl(5, and(lane, 7))
-                if eq(and(shr(shift, word), 0xffffffff), 0xffffffff) {
-                    overflow := add(feature, 1)
-                    break
-                }
-                word := add(word, shl(shift, 1))
-            }
-            if iszero(overflow) { sstore(add(base, wordIndex), word) }
-        }
-        if (overflow != 0) revert CountOverflow(overflow - 1);
+        _addCounts(data, label, classes);
         (uint256 samples, uint256 tokens) = classTotals(label);
         tokens += data.length;
         if (tokens >= MAX_TOKENS) revert CountOverflow(type(uint256).max);

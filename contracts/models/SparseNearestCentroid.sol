@@ -2,7 +2,7 @@
 pragma solidity 0.8.37;
 
 import {Centroids} from "./Centroids.sol";
-import {ClassTotals} from "./ClassTotals.sol";
+import {ClassCounts} from "./ClassCounts.sol";
 import {SparseInput} from "./SparseInput.sol";
 
 /// @title SparseNearestCentroid
@@ -13,15 +13,12 @@ import {SparseInput} from "./SparseInput.sol";
 /// f * numClasses + c), the sample count N_c and Q_c = sum_f S_cf^2. Adding x to class c adds
 /// 2 S_cf + 1 to Q_c for each present f, so an update touches only the present features' words.
 /// Bounds: S_cf < 2^32 (CountOverflow beyond), so Q_c < 2^96 and every product in the comparison fits.
-contract SparseNearestCentroid is Centroids, ClassTotals {
-    uint256 public constant LANES_PER_WORD = 8;
+contract SparseNearestCentroid is Centroids, ClassCounts {
 
     uint64 public immutable override numClasses;
     uint256 public immutable override numFeatures;
     uint256 public immutable maxInputLength;
 
-
-    error CountOverflow(uint256 feature);
 
     constructor(
         uint64 numClasses_,
@@ -43,10 +40,6 @@ contract SparseNearestCentroid is Centroids, ClassTotals {
         return numFeatures * numClasses;
     }
 
-    function _laneBits() internal pure override returns (uint256) {
-        return 32;
-    }
-
     function _centroidTotals(uint256 c) internal view override returns (uint256, uint256) {
         return classTotals(c);
     }
@@ -60,34 +53,7 @@ contract SparseNearestCentroid is Centroids, ClassTotals {
         uint256 classes = numClasses;
         if (label >= classes) revert UnknownLabel(label, uint64(classes));
         SparseInput.check(data, numFeatures, maxInputLength, false);
-        uint256 base = WORDS_SLOT;
-        uint256 overflow; // feature + 1 of a sum that would pass 2^32 - 1
-        uint256 added; // sum over present features of 2 S_cf + 1
-        assembly ("memory-safe") {
-            let n := data.length
-            let wordIndex := shr(3, add(mul(calldataload(data.offset), classes), label))
-            let word := sload(add(base, wordIndex))
-            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                let feature := calldataload(add(data.offset, shl(5, i)))
-                let lane := add(mul(feature, classes), label)
-                let wi := shr(3, lane)
-                if iszero(eq(wi, wordIndex)) {
-                    sstore(add(base, wordIndex), word)
-                    wordIndex := wi
-                    word := sload(add(base, wi))
-                }
-                let shift := shl(5, and(lane, 7))
-                let sum := and(shr(shift, word), 0xffffffff)
-                if eq(sum, 0xffffffff) {
-                    overflow := add(feature, 1)
-                    break
-                }
-                added := add(added, add(shl(1, sum), 1))
-                word := add(word, shl(shift, 1))
-            }
-            if iszero(overflow) { sstore(add(base, wordIndex), word) }
-        }
-        if (overflow != 0) revert CountOverflow(overflow - 1);
+        uint256 added = _addCounts(data, label, classes); // Q_c grows by 2 S_cf + 1 per feature
         (uint256 samples, uint256 squaredNorm) = classTotals(label);
         if (samples == (1 << 32) - 1) revert CountOverflow(type(uint256).max);
         _totals[label] = ((samples + 1) << 128) | (squaredNorm + added);
