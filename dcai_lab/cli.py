@@ -22,6 +22,62 @@ def _demo(args) -> int:
     return 0
 
 
+def _run(args) -> int:
+    from datetime import datetime, timezone
+
+    from .experiments import ExperimentConfig, run
+
+    config = ExperimentConfig.from_toml(args.config)
+    out = args.out or f"results/{config.name}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+    result = run(config, out=out, progress=not args.quiet)
+    figures = result.save_figures(out)
+    print(f"results in {out}: {', '.join(sorted(p.name for p in __import__('pathlib').Path(out).iterdir()))}")
+    last = result.accuracy.iloc[-1]
+    print(f"accuracy {result.accuracy['accuracy'].iloc[0]:.4f} -> {last['accuracy']:.4f} after "
+          f"{int(last['contributions'])} contributions (trained on all data: "
+          f"{result.manifest['reference_accuracy_all_data']:.4f}); figure {figures[0]}")
+    print(result.gas_table().to_string())
+    return 0
+
+
+def _gas_table(args) -> int:
+    import json
+
+    import pandas as pd
+
+    from .experiments import measure_operations
+
+    names = {"nb": "nb", "ncc": "ncc", "perceptron": "perceptron", "dense-perceptron": "dense-perceptron",
+             "dense-ncc": "dense-ncc"}
+    wanted = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in wanted if m not in names]
+    if unknown:
+        raise ValueError(f"unknown models {unknown}; choose from {', '.join(names)}")
+    table = pd.concat([measure_operations(args.dataset, m, samples=args.samples, gas_price_gwei=args.gas_price,
+                                          eth_usd=args.eth_usd) for m in wanted], ignore_index=True)
+    if args.json or args.format == "json":
+        for row in table.to_dict("records"):
+            print(json.dumps({k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}))
+        return 0
+    grid = table.pivot(index="model", columns="operation", values="gas").reindex(wanted)
+    grid = grid[[c for c in ("deploy", "add_data", "refund", "report") if c in grid.columns]]
+    cells = [[f"{v:,.0f}" if v == v else "—" for v in row] for row in grid.to_numpy()]  # NaN: not measured
+    if args.format == "latex":
+        print("\\begin{tabular}{l" + "r" * len(grid.columns) + "}\n\\hline")
+        print("model & " + " & ".join(c.replace("_", "\\_") for c in grid.columns) + " \\\\ \\hline")
+        for name, row in zip(grid.index, cells):
+            print(f"{name} & " + " & ".join(v.replace(",", "{,}") for v in row) + " \\\\")
+        print("\\hline\n\\end{tabular}")
+    else:
+        print("| model | " + " | ".join(grid.columns) + " |")
+        print("|---|" + "---:|" * len(grid.columns))
+        for name, row in zip(grid.index, cells):
+            print(f"| {name} | " + " | ".join(row) + " |")
+    print(f"\ngas on {args.dataset}, fork {table['fork'].iloc[0]}; USD at {args.gas_price} gwei and "
+          f"{args.eth_usd} USD/ETH with --json")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="dcai-lab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -34,6 +90,20 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_demo)
+    p = sub.add_parser("run", help="run an experiment from a TOML config and write its results folder")
+    p.add_argument("config", help="TOML file, e.g. configs/fitness_drt_perceptron.toml")
+    p.add_argument("--out", help="results folder (default results/<name>-<time>)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run)
+    p = sub.add_parser("gas-table", help="gas per operation and model on a dataset, as a paper table")
+    p.add_argument("--dataset", default="imdb")
+    p.add_argument("--models", default="nb,ncc,perceptron", help="comma-separated: nb, ncc, perceptron, dense-*")
+    p.add_argument("--samples", type=int, default=20, help="contributions of each kind per model")
+    p.add_argument("--json", action="store_true", help="one JSON object per model and operation")
+    p.add_argument("--format", choices=("markdown", "latex", "json"), default="markdown")
+    p.add_argument("--gas-price", type=float, default=4.0, help="gwei (default 4, as earlier work)")
+    p.add_argument("--eth-usd", type=float, default=373.0, help="USD per ether (default 373, as earlier work)")
+    p.set_defaults(run=_gas_table)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
@@ -42,7 +112,7 @@ def main(argv=None) -> int:
         from .datasets import DatasetNotFound
         from .errors import ContractRevert
 
-        if isinstance(exc, (CompilerError, DatasetNotFound, ContractRevert)):
+        if isinstance(exc, (CompilerError, DatasetNotFound, ContractRevert, ValueError, FileNotFoundError)):
             print(f"dcai-lab {args.command}: {exc}", file=sys.stderr)
             return 2
         raise

@@ -1,0 +1,104 @@
+"""Experiments: contributor policies against the contract rules, results folders, tables, figures, CLI."""
+import json
+
+import matplotlib
+import pytest
+
+from dcai_lab import cli, experiments
+from dcai_lab.results import Result
+
+matplotlib.use("Agg")
+SMALL = {"name": "fitness", "dataset": "fitness_synthetic", "duration_days": 1.0, "eval_interval_hours": 3.0,
+         "test_limit": 300, "seed": 0}
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("results") / "fitness"
+    return experiments.run(SMALL, out=folder, progress=False), folder
+
+
+def final_balances(result):
+    last = result.balances[result.balances["time_h"] == result.balances["time_h"].max()]
+    return dict(zip(last["contributor"], last["balance_percent"]))
+
+
+def test_honest_contributors_gain_and_the_adversary_loses(result):
+    balances = final_balances(result[0])
+    assert all(v > 100 for name, v in balances.items() if name.startswith("honest")), balances
+    assert balances["adversarial-1"] < 100
+
+
+def test_contributors_label_as_their_kind_says(result):
+    added = result[0].contributions[result[0].contributions["outcome"] == "added"]
+    adversarial = added[added["kind"] == "adversarial"]
+    honest = added[added["kind"] == "honest"]
+    assert len(adversarial) > 5 and (adversarial["label"] != adversarial["true_label"]).all()
+    assert (honest["label"] == honest["true_label"]).mean() > 0.9
+    assert (added["deposit"] > 0).all() and (added["gas_used"] > 21_000).all()
+
+
+def test_accuracy_is_checked_on_chain_and_tied_to_the_test_set(result):
+    r = result[0]
+    assert (r.accuracy["onchain_checked"] == 50).all()
+    assert (r.accuracy["test_set_sha256"] == r.manifest["test_set_sha256"]).all()
+    assert r.accuracy["contributions"].is_monotonic_increasing
+    assert 0.5 < r.accuracy["accuracy"].iloc[-1] <= 1
+
+
+def test_results_folder_reads_back(result):
+    r, folder = result
+    back = Result.load(folder)
+    assert back.config["dataset"] == "fitness_synthetic" and back.manifest["fork"] == "prague"
+    assert back.manifest["compiler"].startswith("solc-js 0.8.37")
+    assert len(back.accuracy) == len(r.accuracy) and len(back.gas) == len(r.gas)
+    assert back.gas_table().loc["add_data", "transactions"] == (r.contributions["outcome"] == "added").sum()
+    with pytest.raises(FileNotFoundError, match="not a results folder"):
+        Result.load(folder.parent)
+
+
+def test_gas_table_prices_operations(result):
+    table = result[0].gas_table()
+    assert list(table.index) == ["deploy", "add_data", "refund", "report"]
+    assert table.loc["add_data", "usd"] == pytest.approx(table.loc["add_data", "gas"] * 4e-9 * 373, abs=1e-4)
+
+
+def test_figure_has_balances_and_accuracy(result, tmp_path):
+    figure = result[0].plot()
+    left, right = figure.axes
+    assert len(left.lines) == 4 and right.get_ylabel().startswith("accuracy")
+    paths = result[0].save_figures(tmp_path)
+    assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_points_moves_no_money():
+    r = experiments.run({**SMALL, "incentive": "points", "duration_days": 0.25}, progress=False)
+    assert set(final_balances(r).values()) == {100.0}
+    assert (r.contributions["deposit"] == 0).all()
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"colour": "red"}, "unknown experiment settings"),
+    ({"model": "svm"}, "unknown model"),
+    ({"fork": "istanbul"}, "compiled for prague"),
+    ({"contributors": [{"kind": "saboteur"}]}, "unknown contributor kind"),
+    ({"dataset": "digits", "model": "perceptron"}, "is binary"),
+])
+def test_bad_configs_are_refused_clearly(settings, message):
+    with pytest.raises(ValueError, match=message):
+        experiments.run({**SMALL, **settings}, progress=False)
+
+
+def test_cli_run_and_gas_table(tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    config.write_text('name = "cli"\ndataset = "fitness_synthetic"\nduration_days = 0.25\ntest_limit = 100\n')
+    assert cli.main(["run", str(config), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert {"accuracy_balances.png", "accuracy_balances.svg", "manifest.json"} <= {p.name for p in (tmp_path / "out").iterdir()}
+    assert cli.main(["gas-table", "--dataset", "fitness_synthetic", "--models", "perceptron,nb", "--samples", "3",
+                     "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert {(r["model"], r["operation"]) for r in rows} >= {("perceptron", "deploy"), ("nb", "add_data")}
+    assert cli.main(["gas-table", "--dataset", "fitness_synthetic", "--models", "perceptron", "--samples", "3",
+                     "--format", "latex"]) == 0
+    assert "\\begin{tabular}" in capsys.readouterr().out
+    assert cli.main(["gas-table", "--models", "svm"]) == 2
