@@ -78,6 +78,17 @@ def _gas_table(args) -> int:
     return 0
 
 
+def _reproduce(args) -> int:
+    from .experiments import reproduce
+
+    report = reproduce(args.out, datasets_=args.datasets.split(","), models_=args.models.split(","),
+                       duration_days=args.days, eval_interval_hours=args.eval_hours, test_limit=args.test_limit,
+                       progress=not args.quiet)
+    print(report.read_text())
+    print(f"written to {report.parent}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="dcai-lab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +115,15 @@ def main(argv=None) -> int:
     p.add_argument("--gas-price", type=float, default=4.0, help="gwei (default 4, as earlier work)")
     p.add_argument("--eth-usd", type=float, default=373.0, help="USD per ether (default 373, as earlier work)")
     p.set_defaults(run=_gas_table)
+    p = sub.add_parser("reproduce", help="the 3 datasets x 3 models grid of the 2020 analysis, with a report")
+    p.add_argument("--out", default="results/reproduce")
+    p.add_argument("--datasets", default="imdb,fake_news,fitness_synthetic")
+    p.add_argument("--models", default="nb,ncc,perceptron")
+    p.add_argument("--days", type=float, default=7.0, help="simulated days of contributions per cell")
+    p.add_argument("--eval-hours", type=float, default=12.0)
+    p.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test samples only")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=_reproduce)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -102,3 +102,12 @@ def test_cli_run_and_gas_table(tmp_path, capsys):
                      "--format", "latex"]) == 0
     assert "\\begin{tabular}" in capsys.readouterr().out
     assert cli.main(["gas-table", "--models", "svm"]) == 2
+
+
+def test_reproduce_writes_a_report(tmp_path, capsys):
+    assert cli.main(["reproduce", "--out", str(tmp_path), "--datasets", "fitness_synthetic", "--models",
+                     "nb,perceptron", "--days", "0.2", "--eval-hours", "2", "--test-limit", "100", "--quiet"]) == 0
+    report = (tmp_path / "report.md").read_text()
+    assert "| fitness_synthetic | nb |" in report and "| fitness_synthetic | perceptron |" in report
+    assert "SYNTHETIC" in report and "prague" in report
+    assert (tmp_path / "fitness_synthetic-nb" / "accuracy_balances.png").is_file()
