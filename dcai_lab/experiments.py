@@ -388,6 +388,10 @@ def reproduce(out, datasets_=REPRODUCE_DATASETS, models_=REPRODUCE_MODELS, durat
     gas = pd_frame(gas_rows).pivot_table(index=["dataset", "model"], columns="operation", values="gas")
     summary.to_csv(out / "accuracy.csv", index=False)
     gas.to_csv(out / "gas.csv")
+    from . import plots
+
+    plots.save(plots.gas_by_model(gas), out, "gas_by_model")
+    plots.save(plots.gas_vs_accuracy(summary, gas), out, "gas_vs_accuracy")
     report = out / "report.md"
     report.write_text(_report(summary, gas, duration_days, test_limit))
     return report
@@ -420,7 +424,8 @@ def _report(summary, gas, duration_days, test_limit) -> str:
     for (dataset, model), row in gas.iterrows():
         lines.append(f"| {dataset} | {model} | " + " | ".join("—" if row[c] != row[c] else f"{row[c]:,.0f}"
                                                           for c in columns) + " |")
-    lines += ["", "Figures: `<dataset>-<model>/accuracy_balances.png` (balances and accuracy over time).", "",
+    lines += ["", "![gas by model](gas_by_model.png)", "", "![gas against accuracy](gas_vs_accuracy.png)", "",
+              "Per run: `<dataset>-<model>/accuracy_balances.png` (balances and accuracy over time).", "",
               "What differs from the 2019-2020 figures: gas is measured on prague (EIP-2929 cold/warm storage "
               "pricing, EIP-3529 refunds) with Solidity 0.8 contracts that pack parameters, not on the "
               "Istanbul-era Ganache of the original; fake news is LIAR (the Kaggle data of earlier work is not "

@@ -95,11 +95,6 @@ class Result:
         return ax.figure
 
     def save_figures(self, folder) -> list[Path]:
-        import matplotlib.pyplot as plt
+        from .plots import save
 
-        figure = self.plot()
-        paths = [Path(folder) / f"accuracy_balances.{ext}" for ext in ("png", "svg")]
-        for path in paths:
-            figure.savefig(path, dpi=120)
-        plt.close(figure)
-        return paths
+        return save(self.plot(), folder, "accuracy_balances")

@@ -111,3 +111,5 @@ def test_reproduce_writes_a_report(tmp_path, capsys):
     assert "| fitness_synthetic | nb |" in report and "| fitness_synthetic | perceptron |" in report
     assert "SYNTHETIC" in report and "prague" in report
     assert (tmp_path / "fitness_synthetic-nb" / "accuracy_balances.png").is_file()
+    for stem in ("gas_by_model", "gas_vs_accuracy"):
+        assert (tmp_path / f"{stem}.png").stat().st_size > 1000 and (tmp_path / f"{stem}.svg").is_file()
