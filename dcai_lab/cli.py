@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _compile(args) -> int:
@@ -31,7 +32,7 @@ def _run(args) -> int:
     out = args.out or f"results/{config.name}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     result = run(config, out=out, progress=not args.quiet)
     figures = result.save_figures(out)
-    print(f"results in {out}: {', '.join(sorted(p.name for p in __import__('pathlib').Path(out).iterdir()))}")
+    print(f"results in {out}: {', '.join(sorted(p.name for p in Path(out).iterdir()))}")
     last = result.accuracy.iloc[-1]
     print(f"accuracy {result.accuracy['accuracy'].iloc[0]:.4f} -> {last['accuracy']:.4f} after "
           f"{int(last['contributions'])} contributions (trained on all data: "
@@ -45,14 +46,12 @@ def _gas_table(args) -> int:
 
     import pandas as pd
 
-    from .experiments import measure_operations
+    from .experiments import MODELS, measure_operations
 
-    names = {"nb": "nb", "ncc": "ncc", "perceptron": "perceptron", "dense-perceptron": "dense-perceptron",
-             "dense-ncc": "dense-ncc"}
     wanted = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in wanted if m not in names]
+    unknown = [m for m in wanted if m not in MODELS]
     if unknown:
-        raise ValueError(f"unknown models {unknown}; choose from {', '.join(names)}")
+        raise ValueError(f"unknown models {unknown}; choose from {', '.join(MODELS)}")
     table = pd.concat([measure_operations(args.dataset, m, samples=args.samples, gas_price_gwei=args.gas_price,
                                           eth_usd=args.eth_usd) for m in wanted], ignore_index=True)
     if args.json or args.format == "json":

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from tqdm.auto import tqdm
 
 from . import contributors, datasets, encoders, incentives, models
@@ -384,8 +385,8 @@ def reproduce(out, datasets_=REPRODUCE_DATASETS, models_=REPRODUCE_MODELS, durat
             for op, g in result.gas_table()["gas"].items():
                 gas_rows.append({"dataset": dataset, "model": model, "operation": op, "gas": int(g)})
             plt.close("all")
-    summary = pd_frame(rows)
-    gas = pd_frame(gas_rows).pivot_table(index=["dataset", "model"], columns="operation", values="gas")
+    summary = pd.DataFrame(rows)
+    gas = pd.DataFrame(gas_rows).pivot_table(index=["dataset", "model"], columns="operation", values="gas")
     summary.to_csv(out / "accuracy.csv", index=False)
     gas.to_csv(out / "gas.csv")
     from . import plots
@@ -395,12 +396,6 @@ def reproduce(out, datasets_=REPRODUCE_DATASETS, models_=REPRODUCE_MODELS, durat
     report = out / "report.md"
     report.write_text(_report(summary, gas, duration_days, test_limit))
     return report
-
-
-def pd_frame(rows):
-    import pandas as pd
-
-    return pd.DataFrame(rows)
 
 
 def _report(summary, gas, duration_days, test_limit) -> str:
