@@ -9,12 +9,13 @@ try:
 except ImportError:
     pass
 
-from . import datasets, encoders, incentives, models  # noqa: E402
+from . import datasets, encoders, experiments, incentives, models  # noqa: E402
 from .chain import Chain  # noqa: E402
 from .errors import ContractRevert  # noqa: E402
+from .experiments import run  # noqa: E402
 from .streaming import stream  # noqa: E402
 from .system import Contribution, System, deploy_system  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["Chain", "ContractRevert", "Contribution", "System", "datasets", "deploy_system", "encoders", "incentives",
-           "models", "stream"]
+__all__ = ["Chain", "ContractRevert", "Contribution", "System", "datasets", "deploy_system", "encoders", "experiments",
+           "incentives", "models", "run", "stream"]

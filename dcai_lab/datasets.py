@@ -58,11 +58,6 @@ class Task:
     def held_out(self) -> bool:
         return "test" not in self.splits
 
-    @property
-    def test_split(self) -> str:
-        """The hidden test set."""
-        return "test"
-
 
 TASKS = {t.name: t for t in [
     Task("imdb", "IMDB movie reviews: sentiment (Maas et al., ACL 2011)", "text", ("negative", "positive"),
