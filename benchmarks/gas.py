@@ -9,11 +9,18 @@ length (each 1 becomes 1/sqrt(7), 377,964 in fixed point). Operations: deploy (e
 sets the system up), add_correct (the model agrees with the label), add_incorrect (it does not),
 refund (the author's first validated contribution) and report. ``baseline_2019`` is what the 2019
 contracts spent on this chain where that is known.
+
+The prediction market (``--market``), for each model: gas per phase (initialise: model, market, binding
+and saving the initial state; reveal_sample; contribute; end; reveal per piece; reward per batch
+transaction; withdraw) with 3 contributors (one flipping labels) adding 12 samples like the ones above,
+scored on a 40-sample test set in 4 pieces; then the provider's total (initialise, reveals and driving
+every reward transaction) for SparsePerceptron over a grid of contributions and test-set sizes.
 """
 from __future__ import annotations
 
 import argparse
 import json
+from itertools import chain as chain_rows
 
 import numpy as np
 
@@ -100,20 +107,90 @@ def measure(model: str, seed: int = 0) -> list[dict]:
     return rows
 
 
+def _market_samples(model, sample, rng, n):
+    if model.startswith("Dense"):
+        return [list(np.clip(np.array(sample) + rng.integers(-300_000, 300_000, 9), -10**6, 10**6)) for _ in range(n)]
+    return [sorted(rng.choice(1000, len(sample), replace=False).tolist()) for _ in range(n)]
+
+
+def run_market(model: str, contributions: int = 12, test_size: int = 40, seed: int = 0):
+    """A whole market on a fresh chain; returns the chain (its gas ledger holds every phase)."""
+    from dcai_lab.incentives import PredictionMarket
+
+    rng = np.random.default_rng(seed)
+    chain = Chain()
+    twin, sample = SCENARIOS[model](rng)
+    X_test = _market_samples(model, sample, rng, test_size)
+    y_test = twin.predict(X_test)
+    y_test[: test_size // 4] = 1 - y_test[: test_size // 4]  # room to improve
+    spec = PredictionMarket(bounty=10**18, min_stake=10**16, pieces=4, test_size=test_size,
+                            min_contributions=contributions)
+    market = chain.deploy_market(twin, X_test, y_test, spec)
+    X = _market_samples(model, sample, rng, contributions)
+    truth = [1 - int(v) for v in twin.predict(X)]
+    for i, x in enumerate(X):
+        who = 1 + i % 3
+        market.add_data(x, truth[i] if who != 3 else 1 - truth[i], sender=chain.accounts[who])
+    market.settle(progress=False)
+    for account in market.balances()["account"]:
+        if market.claimable(account):
+            market.withdraw(account)
+    return chain
+
+
+def market_rows(model: str) -> list[dict]:
+    chain = run_market(model)
+    gas = chain.gas.to_pandas()
+    phases = {"initialise": "market:initialise", "reveal_sample": "market:reveal sample", "contribute": "add_data",
+              "end": "market:end", "reveal_piece": "market:reveal", "reward_batch": "market:reward",
+              "withdraw": "withdraw"}
+    rows = []
+    for phase, prefix in phases.items():
+        g = gas[gas.operation == prefix] if phase != "initialise" else gas[gas.operation.str.startswith(prefix)]
+        gas_value = int(g.gas_used.sum()) if phase == "initialise" else int(round(g.gas_used.mean()))
+        rows.append({"op": f"market:{phase}", "gas": gas_value, "max": int(g.gas_used.max()),
+                     "transactions": len(g), "fork": chain.fork, "model": model, "incentive": "PredictionMarket",
+                     "contributions": 12, "test_size": 40})
+    return rows
+
+
+def provider_rows(contributions=(8, 16, 32), test_sizes=(16, 32, 64)):
+    for n in contributions:
+        for m in test_sizes:
+            chain = run_market("SparsePerceptron", contributions=n, test_size=m)
+            gas = chain.gas.to_pandas()
+            provider = gas[gas.operation.str.startswith("market:") & (gas.operation != "market:end")]
+            yield {"op": "market:provider_total", "gas": int(provider.gas_used.sum()),
+                   "reward_transactions": int((gas.operation == "market:reward").sum()),
+                   "fork": chain.fork, "model": "SparsePerceptron", "incentive": "PredictionMarket",
+                   "contributions": n, "test_size": m}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="one JSON object per line (default: a table)")
     parser.add_argument("--models", default=",".join(SCENARIOS), help="comma-separated, default all")
+    parser.add_argument("--no-market", action="store_true", help="skip the prediction market's phases and grid")
+    parser.add_argument("--grid-contributions", default="8,16,32", help="provider-cost grid: contributions")
+    parser.add_argument("--grid-test-sizes", default="16,32,64", help="provider-cost grid: test-set sizes")
     args = parser.parse_args(argv)
-    for model in args.models.split(","):
+    models_ = args.models.split(",")
+    for model in models_:
         if model not in SCENARIOS:
             parser.error(f"unknown model {model!r}; choose from {', '.join(SCENARIOS)}")
-        for row in measure(model):
-            if args.json:
-                print(json.dumps(row), flush=True)
-            else:
-                ratio = "" if row["ratio_to_2019"] is None else f"({row['ratio_to_2019']:.0%} of 2019)"
-                print(f"{model:>22} {row['op']:>14} {row['gas']:>12,} gas  {ratio}")
+    rows = (row for model in models_ for row in measure(model))
+    if not args.no_market:
+        grid = ([int(v) for v in args.grid_contributions.split(",")], [int(v) for v in args.grid_test_sizes.split(",")])
+        rows = chain_rows(rows, (row for model in models_ for row in market_rows(model)), provider_rows(*grid))
+    for row in rows:
+        if args.json:
+            print(json.dumps(row), flush=True)
+        elif row["incentive"] == "PredictionMarket":
+            where = f"{row['contributions']} contributions, test set {row['test_size']}"
+            print(f"{row['model']:>22} {row['op']:>22} {row['gas']:>12,} gas  ({where})")
+        else:
+            ratio = "" if row["ratio_to_2019"] is None else f"({row['ratio_to_2019']:.0%} of 2019)"
+            print(f"{row['model']:>22} {row['op']:>22} {row['gas']:>12,} gas  {ratio}")
 
 
 if __name__ == "__main__":

@@ -186,6 +186,12 @@ class Chain:
     def balance(self, account: str) -> int:
         return self.w3.eth.get_balance(account)
 
+    def deploy_market(self, model, X_test, y_test, spec=None, **kwargs):
+        """Deploy a prediction market as its provider; see :func:`dcai_lab.market.deploy_market`."""
+        from .market import deploy_market
+
+        return deploy_market(self, model, X_test, y_test, spec, **kwargs)
+
     def deploy_system(self, model, incentive="deposit-refund-take", **kwargs):
         """Deploy a whole CollaborativeTrainer system; see :func:`dcai_lab.system.deploy_system`."""
         from .system import deploy_system

@@ -22,6 +22,14 @@ HINTS = {
     "UnknownLabel": "labels are 0 .. numClasses - 1",
     "NoValidContributions": "a reporter needs at least one refunded (validated) contribution of their own",
     "NotTrainer": "models, records and balances change only through the CollaborativeTrainer",
+    "WrongPhase": "the market is in another phase (0 initialisation, 1 participation, 2 reveal, 3 reward, "
+                  "4 collection, 5 cancelled): market.phase tells which",
+    "StakeTooSmall": "send at least the market's minStake (market.min_stake); the excess is returned",
+    "MarketStillOpen": "participation ends after minContributions contributions or at `endsAt`",
+    "RevealMismatch": "the piece does not hash to its commitment: reveal the exact data and labels committed",
+    "TestSetMismatch": "pass the revealed pieces, sample piece excluded, in piece order (market.scoring_pieces)",
+    "ModelNotSaved": "save the model's initial state first (saveModel until savedWords equals numWords)",
+    "StepOutOfGas": "a replay step ran out of gas: raise reserveGas (one update plus two evaluations must fit)",
 }
 
 _PANICS = {0x01: "assertion failed", 0x11: "arithmetic overflow or underflow", 0x12: "division by zero",

@@ -122,6 +122,16 @@ def run(config: ExperimentConfig | dict | str | Path, out: str | Path | None = N
     encoder = encoders.for_task(task, train)
     X, y = encode(task, encoder, train)
     X_test, y_test = encode(task, encoder, test)
+    spec = incentives.resolve(config.incentive)
+    if config.incentive_params:
+        spec = type(spec)(**config.incentive_params)
+    market_test = None
+    if spec.contract_name == "PredictionMarket":  # the provider's hidden test set comes off the top
+        if len(y_test) <= spec.test_size:
+            raise ValueError(f"the test split has {len(y_test)} samples: the market's test_size {spec.test_size} "
+                             "must leave some to measure accuracy on")
+        market_test = (X_test[:spec.test_size], y_test[:spec.test_size])
+        X_test, y_test = X_test[spec.test_size:], y_test[spec.test_size:]
     if config.test_limit:
         X_test, y_test = X_test[:config.test_limit], y_test[:config.test_limit]
     order = rng.permutation(len(y))
@@ -133,13 +143,14 @@ def run(config: ExperimentConfig | dict | str | Path, out: str | Path | None = N
     twin = make_model(config.model, encoder.n_features, task.n_classes, config.seed)
     twin.fit([X[i] for i in initial], y[initial])
     reference = make_model(config.model, encoder.n_features, task.n_classes, config.seed).fit(X, y)
-    spec = incentives.resolve(config.incentive)
-    if config.incentive_params:
-        spec = type(spec)(**config.incentive_params)
 
     chain = Chain()
-    system = chain.deploy_system(twin, spec, encoder=encoder, name=config.name)
-    sim = _Simulation(config, chain, system, spec, rng, X, y, pool, X_test, y_test)
+    if market_test is not None:
+        market = chain.deploy_market(twin, *market_test, spec, encoder=encoder)
+        sim = _MarketSimulation(config, chain, market, spec, rng, X, y, pool, X_test, y_test)
+    else:
+        system = chain.deploy_system(twin, spec, encoder=encoder, name=config.name)
+        sim = _Simulation(config, chain, system, spec, rng, X, y, pool, X_test, y_test)
     sim.run(progress)
     result = Result(
         config=asdict(config),
@@ -163,16 +174,7 @@ class _Simulation:
         self.test_hash = test_set_hash(X_test, y_test)
         cost = getattr(spec, "cost_weight", 0)
         self.unit = config.deposit_unit or max(1, 60 * cost)
-        self.agents = []  # (name, contributor, account)
-        accounts = iter(chain.accounts[1:])
-        for group in config.contributors:
-            kind = contributors.make(group["kind"], **{k: v for k, v in group.items() if k not in ("kind", "count")})
-            for i in range(group.get("count", 1)):
-                try:
-                    account = next(accounts)
-                except StopIteration:
-                    raise ValueError(f"more contributors than the chain's {len(chain.accounts) - 1} free accounts") from None
-                self.agents.append((f"{kind.kind}-{i + 1}", kind, account))
+        self.agents = _agents(config, chain)  # (name, contributor, account)
         self.start = chain.now
         self.balance = {name: config.initial_balance * self.unit for name, _, _ in self.agents}
         self.open = []  # contributions not yet settled: (Contribution, author name)
@@ -299,6 +301,82 @@ class _Simulation:
         for name, kind, _ in self.agents:
             self.balance_rows.append({"time_h": t, "contributor": name, "kind": kind.kind,
                                       "balance_percent": 100 * self.balance[name] / start})
+
+
+def _agents(config, chain) -> list[tuple]:
+    """(name, contributor kind, account) for every simulated contributor; account 0 is the owner."""
+    agents = []
+    accounts = iter(chain.accounts[1:])
+    for group in config.contributors:
+        kind = contributors.make(group["kind"], **{k: v for k, v in group.items() if k not in ("kind", "count")})
+        for i in range(group.get("count", 1)):
+            try:
+                account = next(accounts)
+            except StopIteration:
+                raise ValueError(f"more contributors than the chain's {len(chain.accounts) - 1} free accounts") from None
+            agents.append((f"{kind.kind}-{i + 1}", kind, account))
+    return agents
+
+
+class _MarketSimulation(_Simulation):
+    """A prediction market: contributors stake on their data for ``duration_days`` (the model does not
+    change meanwhile); then participation ends, the provider reveals the test set, the reward rounds run
+    on chain and everyone withdraws. Balances count stakes out and withdrawals in, in units of the
+    minimum stake (or ``deposit_unit``)."""
+
+    def __init__(self, config, chain, market, spec, rng, X, y, pool, X_test, y_test):
+        self.config, self.chain, self.system, self.spec, self.rng = config, chain, market, spec, rng
+        self.X, self.y, self.pool = X, y, list(pool)
+        self.X_test, self.y_test = X_test, y_test
+        self.test_hash = test_set_hash(X_test, y_test)
+        self.unit = config.deposit_unit or spec.min_stake
+        self.agents = _agents(config, chain)
+        self.start = chain.now
+        self.balance = {name: config.initial_balance * self.unit for name, _, _ in self.agents}
+        self.contribution_rows, self.accuracy_rows, self.balance_rows = [], [], []
+
+    def run(self, progress: bool):
+        cfg = self.config
+        end = self.start + max(int(cfg.duration_days * 86_400), self.spec.min_duration)
+        step = max(1, int(cfg.eval_interval_hours * 3600))
+        queue = sorted((self.start + self._wait(kind), i) for i, (_, kind, _) in enumerate(self.agents))
+        heapq.heapify(queue)
+        next_eval = self.start
+        bar = tqdm(total=len(self.pool), desc=cfg.name, disable=not progress)
+        while queue and self.pool and queue[0][0] <= end:
+            t, i = heapq.heappop(queue)
+            while next_eval <= t:
+                self._move_to(next_eval)
+                self._evaluate()
+                next_eval += step
+            self._contribute(t, i)
+            bar.update()
+            heapq.heappush(queue, (t + self._wait(self.agents[i][1]), i))
+        bar.close()
+        self._move_to(end)
+        self._evaluate()
+        self.system.end_participation()
+        self.system.reveal()
+        self.system.process_rewards(progress=progress)
+        for name, _, account in self.agents:
+            if self.system.claimable(account):
+                self.balance[name] += self.system.withdraw(account)
+        self._evaluate()
+
+    def _contribute(self, t: int, i: int):
+        name, kind, account = self.agents[i]
+        index = self.pool.pop(0)
+        self._move_to(t)
+        true = int(self.y[index])
+        label = true
+        if self.rng.random() < kind.mistake_rate:
+            label = self._wrong_label(true)
+        entry = self.system.add_data(self.X[index], label, sender=account)
+        self.balance[name] -= entry.stake
+        self.contribution_rows.append({"time_h": (self.chain.now - self.start) / 3600, "contributor": name,
+                                       "kind": kind.kind, "sample": int(index), "required_deposit": entry.stake,
+                                       "outcome": "added", "label": label, "true_label": true,
+                                       "deposit": entry.stake, "gas_used": self.chain.gas.records[-1].gas_used})
 
 
 def _manifest(config, chain, started, test_hash, n_initial, n_pool, reference_accuracy) -> dict:

@@ -39,11 +39,48 @@ class Points:
         return (self.refund_wait,)
 
 
-MECHANISMS = {"deposit-refund-take": DepositRefundTake, "points": Points}
+@dataclass(frozen=True)
+class PredictionMarket:
+    """Prediction market: a provider's bounty pays for data by how much it improves the model on a test
+    set committed in ``pieces`` hashed pieces and revealed after participation (see
+    ``contracts/incentives/PredictionMarket.sol`` and :mod:`dcai_lab.market`).
+
+    Participation ends after ``min_contributions`` contributions or ``min_duration`` seconds, whichever
+    comes first; the provider then has ``reveal_wait`` seconds to reveal. ``test_size`` is how many
+    samples of the test split an experiment uses as the provider's hidden test set (the rest measures
+    accuracy). Amounts in wei.
+    """
+
+    bounty: int = 10**18
+    min_stake: int = 10**16
+    pieces: int = 4
+    test_size: int = 100
+    min_contributions: int = 2**64
+    min_duration: int = DAY
+    reveal_wait: int = DAY
+    claim_wait: int = 7 * DAY
+
+    contract_name = "PredictionMarket"
+
+    def __post_init__(self):
+        if self.pieces < 2:
+            raise ValueError("a prediction market needs at least 2 test-set pieces (one is revealed at the start)")
+        if self.test_size < self.pieces:
+            raise ValueError(f"test_size {self.test_size} is smaller than the {self.pieces} pieces")
+        if self.bounty <= 0 or self.min_stake <= 0:
+            raise ValueError("bounty and min_stake must be positive (wei)")
+
+    def constructor_args(self, piece_hashes) -> tuple:
+        return (list(piece_hashes), self.min_stake, self.min_contributions, self.min_duration, self.reveal_wait,
+                self.claim_wait)
 
 
-def resolve(incentive) -> DepositRefundTake | Points:
-    """A mechanism spec from a spec or a name (``"deposit-refund-take"``, ``"points"``)."""
+MECHANISMS = {"deposit-refund-take": DepositRefundTake, "points": Points, "prediction-market": PredictionMarket}
+
+
+def resolve(incentive) -> DepositRefundTake | Points | PredictionMarket:
+    """A mechanism spec from a spec or a name (``"deposit-refund-take"``, ``"points"``,
+    ``"prediction-market"``)."""
     if isinstance(incentive, str):
         try:
             return MECHANISMS[incentive.lower().replace("_", "-")]()

@@ -16,15 +16,18 @@ def usd(gas, gas_price_gwei: float, eth_usd: float):
 
 
 def gas_table(gas: pd.DataFrame, gas_price_gwei: float = 4.0, eth_usd: float = 373.0) -> pd.DataFrame:
-    """Gas per operation (deployment summed over its transactions; others averaged) and its USD cost."""
+    """Gas per operation (set-up summed over its transactions: deploy, market:initialise; others averaged)
+    and its USD cost."""
     ok = gas[gas["status"] == 1]
-    family = ok["operation"].str.split(":").str[0]
-    rows = {"deploy": ok.loc[family == "deploy", "gas_used"].sum()}
-    for op in ("add_data", "refund", "report"):
-        if (family == op).any():
-            rows[op] = ok.loc[family == op, "gas_used"].mean()
+    op = ok["operation"]
+    op = op.mask(op.str.startswith("deploy"), "deploy").mask(op.str.startswith("market:initialise"),
+                                                              "market:initialise")
+    summed = ("deploy", "market:initialise")
+    order = list(dict.fromkeys(["deploy", "market:initialise", "add_data", "refund", "report"] + sorted(set(op))))
+    rows = {name: (ok.loc[op == name, "gas_used"].sum() if name in summed else ok.loc[op == name, "gas_used"].mean())
+            for name in order if (op == name).any()}
     table = pd.DataFrame({"gas": pd.Series(rows).round().astype(int)})
-    table["transactions"] = [int((family == op).sum()) for op in table.index]
+    table["transactions"] = [int((op == name).sum()) for name in table.index]
     table["usd"] = usd(table["gas"], gas_price_gwei, eth_usd).round(4)
     table.index.name = "operation"
     return table

@@ -113,6 +113,17 @@ class System:
                 for e in logs]
 
 
+def deploy_model(chain: Chain, model: ChainModel, owner: str, operation: str = "deploy") -> object:
+    """Deploy ``model``'s contract with the twin's state as its initial state, in block-sized chunks."""
+    if not isinstance(model, ChainModel):
+        raise TypeError(f"model must be a dcai_lab.models twin, got {type(model).__name__}")
+    contract = chain.deploy(model.contract_name, *model.constructor_args(), sender=owner,
+                            operation=f"{operation}:{model.contract_name}")
+    for call, name in model.init_calls(contract, chain.block_gas_limit):
+        chain.transact(call, sender=owner, operation=name.replace("deploy", operation, 1))
+    return contract
+
+
 def deploy_system(chain: Chain, model: ChainModel, incentive="deposit-refund-take", *, owner: str | None = None,
                   name: str = "dcai-lab model", encoder=None, encoder_uri: str = "") -> System:
     """Deploy model (with its initial parameters), data handler, mechanism and trainer, and bind them.
@@ -122,14 +133,12 @@ def deploy_system(chain: Chain, model: ChainModel, incentive="deposit-refund-tak
     Every transaction is named ``deploy:...`` in the gas ledger; initialisation is chunked so that
     each fits in a block.
     """
-    if not isinstance(model, ChainModel):
-        raise TypeError(f"model must be a dcai_lab.models twin, got {type(model).__name__}")
     spec = incentives.resolve(incentive)
+    if spec.contract_name == "PredictionMarket":
+        raise ValueError("the prediction market is its own entry point: use dcai_lab.market.deploy_market "
+                         "(it needs the provider's hidden test set)")
     owner = owner or chain.accounts[0]
-    model_contract = chain.deploy(model.contract_name, *model.constructor_args(), sender=owner,
-                                  operation=f"deploy:{model.contract_name}")
-    for call, operation in model.init_calls(model_contract, chain.block_gas_limit):
-        chain.transact(call, sender=owner, operation=operation)
+    model_contract = deploy_model(chain, model, owner)
     data_handler = chain.deploy("DataHandler", sender=owner, operation="deploy:DataHandler")
     mechanism = chain.deploy(spec.contract_name, *spec.constructor_args(), sender=owner,
                              operation=f"deploy:{spec.contract_name}")

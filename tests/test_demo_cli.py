@@ -57,8 +57,8 @@ def test_cli_reports_bad_data_dir_clearly(monkeypatch, tmp_path, capsys):
 
 
 def test_gas_benchmark_prints_one_json_object_per_operation_and_model():
-    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gas.py"), "--json"], capture_output=True,
-                         text=True, check=True, cwd=ROOT).stdout
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gas.py"), "--json", "--no-market"],
+                         capture_output=True, text=True, check=True, cwd=ROOT).stdout
     rows = [json.loads(line) for line in out.splitlines()]
     ops = ["deploy", "add_correct", "add_incorrect", "refund", "report"]
     models = ["SparsePerceptron", "NaiveBayes", "SparseNearestCentroid", "DensePerceptron", "DenseNearestCentroid"]
@@ -68,3 +68,18 @@ def test_gas_benchmark_prints_one_json_object_per_operation_and_model():
     gas = {(r["model"], r["op"]): r["gas"] for r in rows}
     for perceptron in ("SparsePerceptron", "DensePerceptron"):  # only a mistake writes weights
         assert gas[perceptron, "add_incorrect"] > gas[perceptron, "add_correct"]
+
+
+def test_gas_benchmark_reports_every_phase_of_the_prediction_market():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gas.py"), "--json", "--models", "DensePerceptron",
+                          "--grid-contributions", "4,8", "--grid-test-sizes", "8"],
+                         capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    rows = [json.loads(line) for line in out.splitlines()]
+    market = [r for r in rows if r["incentive"] == "PredictionMarket"]
+    phases = [r["op"] for r in market if r["op"] != "market:provider_total"]
+    assert phases == ["market:initialise", "market:reveal_sample", "market:contribute", "market:end",
+                      "market:reveal_piece", "market:reward_batch", "market:withdraw"]
+    assert all(r["gas"] > 21_000 and r["fork"] == "prague" for r in market)
+    totals = [r for r in market if r["op"] == "market:provider_total"]
+    assert [(r["contributions"], r["test_size"]) for r in totals] == [(4, 8), (8, 8)]
+    assert totals[1]["gas"] > totals[0]["gas"]  # more contributions to replay cost the provider more

@@ -113,3 +113,20 @@ def test_reproduce_writes_a_report(tmp_path, capsys):
     assert (tmp_path / "fitness_synthetic-nb" / "accuracy_balances.png").is_file()
     for stem in ("gas_by_model", "gas_vs_accuracy"):
         assert (tmp_path / f"{stem}.png").stat().st_size > 1000 and (tmp_path / f"{stem}.svg").is_file()
+
+
+def test_prediction_market_runs_as_an_experiment_and_conserves_money():
+    config = {"name": "market", "dataset": "fitness_synthetic", "incentive": "prediction-market",
+              "incentive_params": {"bounty": 10**18, "min_stake": 10**16, "pieces": 2, "test_size": 20,
+                                   "min_duration": 3600},
+              "duration_days": 0.1, "eval_interval_hours": 1.0, "max_contributions": 12, "test_limit": 100,
+              "contributors": [{"kind": "honest", "count": 2}, {"kind": "adversarial", "count": 1, "interval": 600}]}
+    result = experiments.run(config, progress=False)
+    assert (result.contributions["outcome"] == "added").sum() == 12
+    ops = set(result.gas_table().index)
+    assert {"market:initialise", "add_data", "market:end", "market:reveal", "market:reward", "withdraw"} <= ops
+    final = result.balances[result.balances.time_h == result.balances.time_h.max()]
+    start = config["incentive_params"]["min_stake"] * 10_000
+    gained = ((final["balance_percent"] - 100) / 100 * start).round().sum()
+    assert -12 * 10**16 <= gained <= 10**18  # nobody is paid more than stakes plus bounty
+    assert result.accuracy["onchain_checked"].iloc[-1] > 0

@@ -36,6 +36,14 @@ abstract contract ClassCounts is Classifier {
         return 32;
     }
 
+    function _extraState() internal view override returns (uint256[] memory) {
+        return _totals;
+    }
+
+    function _setExtraState(uint256[] memory values) internal override {
+        _totals = values;
+    }
+
     /// @dev Adds 1 to class `label`'s count of every index in `data` (a repeated index adds again) and
     /// returns the sum of 2 * count + 1 over them, taken before each increment. Indices are checked and
     /// non-decreasing, so each word is read and written once. A count at 2^32 - 1 reverts CountOverflow.

@@ -53,6 +53,21 @@ contract DenseNearestCentroid is Centroids {
         return 64;
     }
 
+    function _extraState() internal view override returns (uint256[] memory values) {
+        uint256 classes = numClasses;
+        values = new uint256[](2 * classes);
+        for (uint256 c = 0; c < classes; ++c) {
+            (values[c], values[classes + c]) = (_samples[c], _squaredNorms[c]);
+        }
+    }
+
+    function _setExtraState(uint256[] memory values) internal override {
+        uint256 classes = numClasses;
+        for (uint256 c = 0; c < classes; ++c) {
+            (_samples[c], _squaredNorms[c]) = (values[c], values[classes + c]);
+        }
+    }
+
     function _centroidTotals(uint256 c) internal view override returns (uint256, uint256) {
         return (_samples[c], _squaredNorms[c]);
     }

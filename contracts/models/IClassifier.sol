@@ -27,4 +27,15 @@ interface IClassifier {
 
     /// @notice Learn from one sample. Only the bound trainer may call it.
     function update(int64[] calldata data, uint64 label) external;
+
+    /// @notice Number of parameter words, the unit of saveState and restoreState.
+    function numWords() external view returns (uint256);
+
+    /// @notice Save words [firstWord, firstWord + count) of the state (word 0 carries the rest of the
+    /// state). Only the bound trainer.
+    function saveState(uint256 firstWord, uint256 count) external;
+
+    /// @notice Return words [firstWord, firstWord + count) of the state to what was saved. Only the
+    /// bound trainer.
+    function restoreState(uint256 firstWord, uint256 count) external;
 }

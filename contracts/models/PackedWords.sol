@@ -11,6 +11,10 @@ import {TrainerBound} from "../TrainerBound.sol";
 /// keccak per access. Models read and write lanes in assembly loops over their sorted inputs.
 abstract contract PackedWords is TrainerBound {
     uint256 internal constant WORDS_SLOT = uint256(keccak256("dcai-lab.PackedWords.words"));
+    /// @dev A saved copy of the words (see saveState), at its own hashed base.
+    uint256 internal constant SAVED_SLOT = uint256(keccak256("dcai-lab.PackedWords.saved"));
+
+    uint256[] private _savedExtra;
 
     error InitialisationClosed();
     error WordOutOfRange(uint256 end, uint256 numWords);
@@ -22,7 +26,7 @@ abstract contract PackedWords is TrainerBound {
     function _laneBits() internal pure virtual returns (uint256);
 
     /// @notice Number of parameter words.
-    function numWords() public view returns (uint256) {
+    function numWords() public view virtual returns (uint256) {
         uint256 perWord = 256 / _laneBits();
         return (_numLanes() + perWord - 1) / perWord;
     }
@@ -51,6 +55,34 @@ abstract contract PackedWords is TrainerBound {
             uint256 word = words[i];
             assembly ("memory-safe") {
                 sstore(add(slot, i), word)
+            }
+        }
+    }
+
+    /// @dev State beyond the words (an intercept, class totals) that saveState and restoreState carry.
+    function _extraState() internal view virtual returns (uint256[] memory);
+
+    function _setExtraState(uint256[] memory values) internal virtual;
+
+    /// @dev Save words [firstWord, firstWord + count) (and, with word 0, the rest of the state), so that
+    /// _restoreState can return the model to this state. In chunks, so that a large model fits in blocks.
+    function _saveState(uint256 firstWord, uint256 count) internal {
+        _copyWords(WORDS_SLOT, SAVED_SLOT, firstWord, count);
+        if (firstWord == 0) _savedExtra = _extraState();
+    }
+
+    function _restoreState(uint256 firstWord, uint256 count) internal {
+        _copyWords(SAVED_SLOT, WORDS_SLOT, firstWord, count);
+        if (firstWord == 0) _setExtraState(_savedExtra);
+    }
+
+    function _copyWords(uint256 from, uint256 to, uint256 firstWord, uint256 count) private {
+        uint256 end = firstWord + count;
+        uint256 total = numWords();
+        if (end > total) revert WordOutOfRange(end, total);
+        assembly ("memory-safe") {
+            for { let i := firstWord } lt(i, end) { i := add(i, 1) } {
+                sstore(add(to, i), sload(add(from, i)))
             }
         }
     }

@@ -33,6 +33,15 @@ abstract contract Perceptron is Classifier {
         return numFeatures;
     }
 
+    function _extraState() internal view override returns (uint256[] memory values) {
+        values = new uint256[](1);
+        values[0] = uint256(uint64(intercept));
+    }
+
+    function _setExtraState(uint256[] memory values) internal override {
+        intercept = int64(uint64(values[0]));
+    }
+
     function predict(int64[] calldata data) public view override returns (uint64) {
         _checkInput(data);
         return _score(data) > 0 ? 1 : 0;

@@ -1,0 +1,326 @@
+"""The prediction market on chain (:class:`Market`, :func:`deploy_market`) and its exact Python twin
+(:func:`settle`), which reproduces the contract's payouts to the wei.
+
+Protocol: ``contracts/incentives/PredictionMarket.sol`` documents it; in short, a provider commits to a
+hidden test set in hashed pieces and deposits a bounty; contributors stake on their data; after the
+reveal, rounds of replaying the contributions score each contributor by the change in correct test
+predictions their updates caused, move balances by score times the number of rounds the worst negative
+score allows, drop whoever cannot pay another round, and finally divide the pool by positive scores.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from eth_abi import encode
+from eth_utils import keccak
+from tqdm.auto import tqdm
+from web3.logs import DISCARD
+
+from . import incentives
+from .chain import Chain
+from .models import ChainModel
+
+PHASES = ("initialisation", "participation", "reveal", "reward", "collection", "cancelled")
+STAGES = ("restore", "baseline", "replay", "scan", "apply")
+# Saving a word: a cold read and a fresh write, plus the loop.
+GAS_PER_SAVED_WORD = 2_100 + 22_100 + 200
+
+
+def _ints(x) -> list[int]:
+    return [int(v) for v in x]
+
+
+def split_pieces(X, y, pieces: int) -> list[tuple[list[list[int]], list[int]]]:
+    """The test set in ``pieces`` contiguous pieces, as the contract hashes them."""
+    bounds = np.linspace(0, len(y), pieces + 1).astype(int)
+    return [([_ints(x) for x in X[a:b]], _ints(y[a:b])) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def piece_hash(data, labels) -> bytes:
+    """keccak256(abi.encode(int64[][] data, uint64[] labels)): a piece's commitment."""
+    return keccak(encode(["int64[][]", "uint64[]"], [data, labels]))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One contribution to the market, as its Contribution event recorded it."""
+
+    index: int
+    author: str
+    data: tuple[int, ...]
+    label: int
+    stake: int
+
+
+@dataclass
+class Settlement:
+    """What :func:`settle` computes: final balances (wei), the pool returned to the provider, and one row
+    per contributor per round (score, balance after, dropped)."""
+
+    balances: dict[str, int]
+    returned_to_provider: int
+    rounds: list[dict] = field(default_factory=list)
+    model: ChainModel | None = None
+
+    def to_pandas(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rounds)
+
+
+def settle(initial_model: ChainModel, entries: list[Entry], test_pieces, bounty: int, provider: str) -> Settlement:
+    """The reward phase in Python, with the contract's integer arithmetic: the market's twin.
+
+    ``test_pieces`` are the scored pieces (the sample piece excluded) as ``(data, labels)`` pairs.
+    Returns balances as the contract's accounts hold them when collection opens.
+    """
+    X_test = [x for data, _ in test_pieces for x in data]
+    y_test = np.array([v for _, labels in test_pieces for v in labels])
+
+    def correct(model) -> int:
+        return int((model.predict(X_test) == y_test).sum()) if len(y_test) else 0
+
+    participants, balances = [], {}
+    for e in entries:
+        if e.author not in balances:
+            participants.append(e.author)
+            balances[e.author] = 0
+        balances[e.author] += e.stake
+    balances.setdefault(provider, 0)
+    active = set(participants)
+    pool, round_ = bounty, 0
+    rows = []
+    while True:
+        model = copy.deepcopy(initial_model)
+        start = prev = correct(model)
+        scores = {a: 0 for a in active}
+        pending = None
+        for e in entries:
+            if e.author not in active:
+                continue
+            if pending is not None and pending != e.author:
+                now = correct(model)
+                scores[pending] += now - prev
+                prev, pending = now, None
+            try:
+                model.partial_fit([list(e.data)], [e.label])
+            except OverflowError:  # the contract's model refuses it; nothing changes
+                continue
+            pending = e.author
+        if pending is not None:
+            now = correct(model)
+            scores[pending] += now - prev
+            prev = now
+        total = prev - start
+        negative = [a for a in active if scores[a] < 0]
+        last = not negative
+        if negative:
+            r = min(balances[a] // -scores[a] for a in negative)
+            if total > 0 and pool // total < r:
+                r, last = pool // total, True
+        else:
+            r = pool // total if total > 0 else 0
+        for a in participants:
+            if a not in active:
+                continue
+            balances[a] += scores[a] * r
+            dropped = scores[a] < 0 and balances[a] < -scores[a]
+            if dropped:
+                active.discard(a)
+            rows.append({"round": round_, "contributor": a, "score": scores[a], "rounds": r,
+                         "balance": balances[a], "dropped": dropped})
+        pool -= total * r
+        round_ += 1
+        if last or not active:
+            balances[provider] += pool
+            return Settlement(balances, pool, rows, model)
+
+
+class Market:
+    """A deployed prediction market; use :func:`deploy_market` (or ``chain.deploy_market``).
+
+    ``contract`` and ``model`` are web3 contracts; ``pieces`` the provider's test set as committed (the
+    provider's secret until revealed).
+    """
+
+    def __init__(self, chain: Chain, contract, model, twin_class, spec, pieces, initial_model, encoder=None):
+        self.chain, self.contract, self.model = chain, contract, model
+        self.twin_class, self.spec, self.pieces = twin_class, spec, pieces
+        self.initial_model = initial_model
+        self.encoder = encoder
+        self.provider = contract.functions.provider().call()
+        self.sample_index = contract.functions.sampleIndex().call()
+
+    def __repr__(self):
+        return (f"<Market at {self.contract.address}: {self.twin_class.__name__}, phase {self.phase}, "
+                f"{self.num_contributions} contributions>")
+
+    # -- state ------------------------------------------------------------------------------------
+    @property
+    def phase(self) -> str:
+        return PHASES[self.contract.functions.progress().call()[0]]
+
+    def progress(self) -> dict:
+        """Where the reward phase stands, read from the chain."""
+        phase, stage, pending, any_negative, round_, cursor, active = self.contract.functions.progress().call()
+        return {"phase": PHASES[phase], "stage": STAGES[stage], "round": round_, "cursor": cursor,
+                "active": active, "pool": self.contract.functions.pool().call()}
+
+    @property
+    def num_contributions(self) -> int:
+        return self.contract.functions.numContributions().call()
+
+    @property
+    def min_stake(self) -> int:
+        return self.contract.functions.minStake().call()
+
+    @property
+    def scoring_pieces(self) -> list:
+        """The pieces the rewards are scored on: every piece but the sample, in order."""
+        return [p for i, p in enumerate(self.pieces) if i != self.sample_index]
+
+    def participants(self) -> list[str]:
+        f = self.contract.functions
+        return [f.participants(i).call() for i in range(f.numParticipants().call())]
+
+    def claimable(self, account: str) -> int:
+        return self.contract.functions.claimable(account).call()
+
+    def total_owed(self) -> int:
+        """The pool plus every balance: always equal to the contract's ether."""
+        return self.contract.functions.totalOwed().call()
+
+    def balances(self) -> pd.DataFrame:
+        """Each participant's (and the provider's) balance held by the market and claimable now."""
+        rows = []
+        for a in dict.fromkeys(self.participants() + [self.provider]):
+            balance, score, _, active = self.contract.functions.accounts(a).call()
+            rows.append({"account": a, "balance": balance, "active": active, "claimable": self.claimable(a)})
+        return pd.DataFrame(rows)
+
+    def entries(self) -> list[Entry]:
+        """Every contribution, rebuilt from the market's Contribution events."""
+        logs = self.contract.events.Contribution().get_logs(from_block=0)
+        return [Entry(e.args.index, e.args.author, tuple(e.args.data), e.args.label, e.args.stake) for e in logs]
+
+    def twin(self) -> ChainModel:
+        """A twin holding the market's model as it is now."""
+        return self.twin_class.from_chain(self.model)
+
+    def expected_settlement(self) -> Settlement:
+        """The twin's settlement of this market's contributions: what processing the rewards must give."""
+        return settle(self.initial_model, self.entries(), self.scoring_pieces, self.spec.bounty, self.provider)
+
+    # -- actions ----------------------------------------------------------------------------------
+    def _data(self, x) -> list[int]:
+        if isinstance(x, str):
+            if self.encoder is None:
+                raise TypeError("got raw text but this market has no encoder: pass encoder= to deploy_market")
+            x = self.encoder.encode_one(x)
+        return _ints(x)
+
+    def add_data(self, x, label: int, *, sender: str | None = None, value: int | None = None) -> Entry:
+        """Contribute one sample with the minimum stake (or ``value``; the excess is returned)."""
+        sender = sender or self.chain.accounts[0]
+        value = self.min_stake if value is None else value
+        receipt = self.chain.transact(self.contract.functions.addData(self._data(x), int(label)), sender=sender,
+                                      value=value, operation="add_data")
+        e = self.contract.events.Contribution().process_receipt(receipt, errors=DISCARD)[0]["args"]
+        return Entry(e["index"], e["author"], tuple(e["data"]), e["label"], e["stake"])
+
+    def predict(self, x) -> int:
+        return self.chain.call(self.model.functions.predict(self._data(x)))
+
+    def evaluate(self, X, y) -> int:
+        """Number of samples the market's model classifies correctly (one call)."""
+        return self.chain.call(self.model.functions.evaluate([self._data(x) for x in X], [int(v) for v in y]))
+
+    def end_participation(self, *, sender: str | None = None) -> None:
+        self.chain.transact(self.contract.functions.endParticipation(), sender=sender, operation="market:end")
+
+    def reveal(self) -> None:
+        """The provider reveals every piece but the sample, one transaction each."""
+        for i, (data, labels) in enumerate(self.pieces):
+            if i != self.sample_index:
+                self.chain.transact(self.contract.functions.revealPiece(i, data, labels), sender=self.provider,
+                                    operation="market:reveal")
+
+    def cancel(self, *, sender: str | None = None) -> None:
+        self.chain.transact(self.contract.functions.cancel(), sender=sender, operation="market:cancel")
+
+    def process_rewards(self, *, batch: int = 64, reserve_gas: int | None = None, sender: str | None = None,
+                        progress: bool = True) -> int:
+        """Drive the reward rounds to the end, one transaction at a time (each as far as its gas goes).
+
+        ``batch`` contributions are passed per transaction; ``reserve_gas`` must cover one update and two
+        evaluations on the test set (default: a third of the block). Returns the number of transactions.
+        """
+        if self.phase != "reward":
+            raise RuntimeError(f"the market is in its {self.phase} phase: rewards are processed after the reveal "
+                               "(end_participation(), then reveal())")
+        entries = self.entries()
+        test = [(data, labels) for data, labels in self.scoring_pieces]
+        reserve = reserve_gas or self.chain.block_gas_limit // 3
+        sent = 0
+        bar = tqdm(desc="reward rounds", unit="tx", disable=not progress)
+        while True:
+            state = self.progress()
+            if state["phase"] != "reward":
+                break
+            start = state["cursor"] if state["stage"] == "replay" else 0
+            chunk = [(list(e.data), e.label, e.author) for e in entries[start:start + batch]]
+            self.chain.transact(self.contract.functions.processRewards(test, start, chunk, reserve), sender=sender,
+                                operation="market:reward")
+            sent += 1
+            bar.set_postfix(round=state["round"], stage=state["stage"], cursor=state["cursor"])
+            bar.update()
+        bar.close()
+        return sent
+
+    def settle(self, *, progress: bool = True, **kwargs) -> int:
+        """End participation, reveal and process every round: the market's whole second half."""
+        self.end_participation()
+        self.reveal()
+        return self.process_rewards(progress=progress, **kwargs)
+
+    def withdraw(self, account: str) -> int:
+        """``account`` withdraws what the market owes it; returns the amount."""
+        receipt = self.chain.transact(self.contract.functions.withdraw(), sender=account, operation="withdraw")
+        return self.contract.events.Withdrawal().process_receipt(receipt, errors=DISCARD)[0]["args"]["amount"]
+
+    def take_unclaimed(self, account: str, *, sender: str) -> int:
+        receipt = self.chain.transact(self.contract.functions.takeUnclaimed(account), sender=sender,
+                                      operation="withdraw")
+        return self.contract.events.Withdrawal().process_receipt(receipt, errors=DISCARD)[0]["args"]["amount"]
+
+
+def deploy_market(chain: Chain, model: ChainModel, X_test, y_test, spec=None, *, owner: str | None = None,
+                  encoder=None) -> Market:
+    """Deploy a prediction market as its provider: the model with the twin's state, the market with the
+    bounty and the commitments to ``(X_test, y_test)`` in ``spec.pieces`` pieces; bind the model, save its
+    initial state and reveal the piece the contract drew, which opens participation.
+
+    ``spec`` is an :class:`dcai_lab.incentives.PredictionMarket` (default settings if None). Gas is
+    recorded as ``market:*`` operations.
+    """
+    from .system import deploy_model
+
+    spec = spec or incentives.PredictionMarket()
+    if not isinstance(spec, incentives.PredictionMarket):
+        raise TypeError(f"spec must be an incentives.PredictionMarket, got {type(spec).__name__}")
+    if len(y_test) < spec.pieces:
+        raise ValueError(f"the test set has {len(y_test)} samples, fewer than the {spec.pieces} pieces")
+    owner = owner or chain.accounts[0]
+    pieces = split_pieces(X_test, y_test, spec.pieces)
+    model_contract = deploy_model(chain, model, owner, operation="market:initialise")
+    market = chain.deploy("PredictionMarket", model_contract.address, *spec.constructor_args(
+        [piece_hash(d, l) for d, l in pieces]), sender=owner, value=spec.bounty, operation="market:initialise")
+    chain.transact(model_contract.functions.setTrainer(market.address), sender=owner, operation="market:initialise")
+    total = model_contract.functions.numWords().call()
+    per_tx = max(1, (chain.block_gas_limit * 9 // 10 - 100_000) // GAS_PER_SAVED_WORD)
+    for _ in range(max(1, -(-total // per_tx))):
+        chain.transact(market.functions.saveModel(per_tx), sender=owner, operation="market:initialise")
+    sample = market.functions.sampleIndex().call()
+    chain.transact(market.functions.revealSample(*pieces[sample]), sender=owner, operation="market:reveal sample")
+    return Market(chain, market, model_contract, type(model), spec, pieces, copy.deepcopy(model), encoder)

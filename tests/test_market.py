@@ -1,0 +1,182 @@
+"""The prediction market: the contract pays exactly what its Python twin computes, never owes more than
+it holds, and guards every phase."""
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dcai_lab import Chain, ContractRevert, incentives, models
+from dcai_lab.market import Entry, piece_hash, settle, split_pieces
+from strategies import MODELS
+
+_CHAIN = []
+
+
+def shared_chain():
+    if not _CHAIN:
+        _CHAIN.append(Chain())
+    return _CHAIN[0]
+
+
+def assert_solvent(market):
+    """The invariant: the contract's ether is exactly the pool plus every balance it owes."""
+    assert market.chain.balance(market.contract.address) == market.total_owed()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", MODELS)
+def test_contract_pays_what_the_twin_computes_and_stays_solvent(kind):
+    @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(st.data())
+    def check(data):
+        twin, sample, label = data.draw(MODELS[kind]())
+        test = data.draw(st.lists(st.tuples(sample, label), min_size=4, max_size=12))
+        pieces = data.draw(st.integers(2, 4))
+        contributions = data.draw(st.lists(st.tuples(st.integers(1, 4), sample, label), min_size=1, max_size=10))
+        spec = incentives.PredictionMarket(bounty=data.draw(st.integers(1, 10**18)),
+                                           min_stake=data.draw(st.integers(1, 10**17)), pieces=pieces,
+                                           test_size=len(test), min_contributions=len(contributions))
+        # A reserve close to the block's gas makes each transaction take a few steps: resumption is tested.
+        reserve = data.draw(st.sampled_from([None, 29_000_000]))
+        chain = shared_chain()
+        X_test, y_test = [x for x, _ in test], [y for _, y in test]
+        market = chain.deploy_market(twin, X_test, y_test, spec)
+        for who, x, y in contributions:
+            market.add_data(x, y, sender=chain.accounts[who])
+            assert_solvent(market)
+        expected = market.expected_settlement()
+        market.end_participation(sender=chain.accounts[5])
+        market.reveal()
+        assert_solvent(market)
+        while market.phase == "reward":  # one transaction at a time, checking the invariant between them
+            start = market.progress()
+            f = market.contract.functions
+            cursor = start["cursor"] if start["stage"] == "replay" else 0
+            chunk = [(list(e.data), e.label, e.author) for e in market.entries()[cursor:cursor + 3]]
+            chain.transact(f.processRewards(market.scoring_pieces, cursor, chunk,
+                                            reserve or chain.block_gas_limit // 3), operation="market:reward")
+            assert_solvent(market)
+        assert market.phase == "collection"
+        for account, balance in expected.balances.items():
+            assert market.claimable(account) == balance, account
+        assert market.twin().to_chain_params() == expected.model.to_chain_params()
+        paid = 0
+        for account in expected.balances:
+            if market.claimable(account):
+                paid += market.withdraw(account)
+                assert_solvent(market)
+        assert paid == spec.bounty + spec.min_stake * len(contributions)
+        assert chain.balance(market.contract.address) == 0
+
+    check()
+
+
+def small_market(spec=None, contributions=6):
+    """A dense perceptron market on the first features of breast cancer-like toy data."""
+    chain = Chain()
+    twin = models.DensePerceptron(n_features=2, learning_rate=1, max_abs_value=10, max_iter=1, shuffle=False)
+    twin.fit([[1, 1], [-1, -1]], [1, 0])
+    X_test = [[i % 5 - 2, (i * 3) % 5 - 2] for i in range(8)]
+    y_test = [int(x[0] + x[1] > 0) for x in X_test]
+    spec = spec or incentives.PredictionMarket(bounty=10**18, min_stake=10**16, pieces=4, test_size=8,
+                                               min_contributions=contributions)
+    return chain, chain.deploy_market(twin, X_test, y_test, spec), X_test, y_test
+
+
+def test_phases_are_guarded_and_reveals_must_match():
+    chain, market, X_test, y_test = small_market()
+    alice, bob = chain.accounts[1:3]
+    with pytest.raises(ContractRevert, match="StakeTooSmall"):
+        market.add_data([1, 1], 1, sender=alice, value=market.min_stake - 1)
+    with pytest.raises(ContractRevert, match="WrongLength"):
+        market.add_data([1, 1, 1], 1, sender=alice)
+    with pytest.raises(ContractRevert, match="UnknownLabel"):
+        market.add_data([1, 1], 2, sender=alice)
+    with pytest.raises(ContractRevert, match="WrongPhase"):
+        market.reveal()
+    with pytest.raises(ContractRevert, match="WrongPhase"):
+        market.withdraw(alice)
+    market.add_data([2, 2], 1, sender=alice, value=market.min_stake * 3)  # the excess comes back
+    assert market.entries()[0].stake == market.min_stake
+    with pytest.raises(ContractRevert, match="MarketStillOpen"):
+        market.end_participation()
+    for i in range(5):
+        market.add_data([i % 3, 1], i % 2, sender=bob)
+    market.end_participation(sender=bob)
+    with pytest.raises(ContractRevert, match="WrongPhase"):
+        market.add_data([1, 1], 1, sender=alice)
+    f = market.contract.functions
+    other = next(i for i in range(4) if i != market.sample_index)
+    data, labels = market.pieces[other]
+    with pytest.raises(ContractRevert, match="NotProvider"):
+        chain.transact(f.revealPiece(other, data, labels), sender=alice)
+    with pytest.raises(ContractRevert, match="RevealMismatch"):
+        chain.transact(f.revealPiece(other, data, [1 - v for v in labels]))
+    with pytest.raises(ContractRevert, match="AlreadyRevealed"):
+        chain.transact(f.revealPiece(market.sample_index, *market.pieces[market.sample_index]))
+    market.reveal()
+    assert market.phase == "reward"
+    entries = [(list(e.data), e.label, e.author) for e in market.entries()]
+    wrong_test = [(d, [1 - v for v in l]) for d, l in market.scoring_pieces]
+    with pytest.raises(ContractRevert, match="TestSetMismatch"):
+        chain.transact(f.processRewards(wrong_test, 0, entries, 10_000_000))
+    forged = [(entries[0][0], entries[0][1], bob)] + entries[1:]
+    with pytest.raises(ContractRevert, match="ContributionMismatch"):
+        chain.transact(f.processRewards(market.scoring_pieces, 0, forged, 10_000_000))
+    with pytest.raises(ContractRevert, match="ReserveTooSmall"):
+        chain.transact(f.processRewards(market.scoring_pieces, 0, entries, 0))
+    market.process_rewards(progress=False)
+    # The commitments never changed, and nothing in the interface could change them.
+    assert [f.pieceHashes(i).call() for i in range(4)] == [piece_hash(d, l) for d, l in market.pieces]
+    writers = {item["name"] for item in market.contract.abi
+               if item["type"] == "function" and item["stateMutability"] in ("nonpayable", "payable")}
+    assert writers == {"saveModel", "revealSample", "addData", "endParticipation", "revealPiece", "cancel",
+                       "processRewards", "withdraw", "takeUnclaimed"}
+    with pytest.raises(ContractRevert, match="WrongPhase"):
+        chain.transact(f.processRewards(market.scoring_pieces, 0, entries, 10_000_000))
+
+
+def test_a_provider_who_does_not_reveal_loses_the_bounty_to_the_contributors():
+    chain, market, _, _ = small_market(contributions=3)
+    alice, bob, carol = chain.accounts[1:4]
+    for who in (alice, alice, bob):
+        market.add_data([1, 1], 1, sender=who)
+    market.end_participation()
+    with pytest.raises(ContractRevert, match="RevealStillOpen"):
+        market.cancel()
+    chain.time_travel(market.spec.reveal_wait + 1)
+    with pytest.raises(ContractRevert, match="RevealClosed"):
+        market.reveal()
+    market.cancel(sender=carol)
+    assert_solvent(market)
+    stake, bounty = market.min_stake, market.spec.bounty
+    assert market.withdraw(alice) == 2 * stake + bounty * 2 // 3
+    assert_solvent(market)
+    assert market.claimable(market.provider) == 0
+    with pytest.raises(ContractRevert, match="ClaimTooEarly"):
+        market.take_unclaimed(bob, sender=carol)
+    chain.time_travel(market.spec.claim_wait)
+    assert market.take_unclaimed(bob, sender=carol) == stake + bounty // 3
+    assert_solvent(market)
+    with pytest.raises(ContractRevert, match="NothingToWithdraw"):
+        market.withdraw(bob)
+
+
+def test_an_adversary_loses_its_stake_and_honest_data_earns_the_bounty():
+    chain, market, X_test, y_test = small_market(contributions=8)
+    honest, adversary = chain.accounts[1:3]
+    for x in ([2, 1], [-2, -1], [1, 2], [-1, -2]):
+        market.add_data(x, 1 - int(sum(x) > 0), sender=adversary)
+        market.add_data(x, int(sum(x) > 0), sender=honest)
+    market.settle(progress=False)
+    honest_balance, adversary_balance = market.claimable(honest), market.claimable(adversary)
+    assert adversary_balance < 4 * market.min_stake < honest_balance
+    assert market.twin().score(X_test, y_test) >= market.initial_model.score(X_test, y_test)
+
+
+def test_twin_settlement_conserves_money_on_its_own():
+    twin = models.SparsePerceptron(n_features=4, max_iter=1, shuffle=False).fit([[0], [1]], [1, 0])
+    entries = [Entry(i, f"a{i % 3}", (i % 4,), i % 2, 10) for i in range(9)]
+    pieces = split_pieces([[0], [1], [2], [3], [0, 1], [2, 3]], [1, 0, 1, 0, 1, 0], 2)
+    result = settle(twin, entries, pieces[1:], bounty=1000, provider="provider")
+    assert sum(result.balances.values()) == 1000 + 90
+    assert all(v >= 0 for v in result.balances.values())
