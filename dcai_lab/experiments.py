@@ -16,11 +16,13 @@ from tqdm.auto import tqdm
 
 from . import contributors, datasets, encoders, incentives, models
 from .chain import Chain
+from .offchain import GasModel, OffchainChain, OffchainSystem, cache_dir, cache_key
 from .results import Result
 
 MODELS = {"perceptron": models.SparsePerceptron, "nb": models.NaiveBayes, "ncc": models.SparseNearestCentroid,
           "dense-perceptron": models.DensePerceptron, "dense-ncc": models.DenseNearestCentroid}
 FORKS = ("prague",)
+BACKENDS = ("py-evm", "twin")
 
 
 @dataclass
@@ -30,7 +32,9 @@ class ExperimentConfig:
     ``deposit_unit`` (wei) scales contributors' willingness to deposit; by default it is the deposit
     Deposit-Refund-Take asks an hour after the last update (60 * cost_weight). Balances start at
     ``initial_balance`` units. Gas is priced at ``gas_price_gwei`` and ``eth_usd`` (earlier work: 4 gwei,
-    373 USD/ETH).
+    373 USD/ETH). ``backend = "twin"`` runs with no chain: twins and the mechanisms' rules in Python, gas
+    estimated by a model fitted on a short chain run of the same setting (cached; see
+    :mod:`dcai_lab.offchain`).
     """
 
     name: str = "experiment"
@@ -47,6 +51,7 @@ class ExperimentConfig:
     onchain_check: int = 50
     seed: int = 0
     fork: str = "prague"
+    backend: str = "py-evm"
     deposit_unit: int | None = None
     initial_balance: float = 10_000
     gas_price_gwei: float = 4.0
@@ -75,6 +80,11 @@ class ExperimentConfig:
         if self.fork not in FORKS:
             raise ValueError(f"fork {self.fork!r} is not available: the contracts are compiled for prague (they use "
                              "PUSH0 and MCOPY, which Istanbul-era forks lack), so gas is measured on prague only")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if self.backend == "twin" and incentives.resolve(self.incentive).contract_name == "PredictionMarket":
+            raise ValueError("twin-only mode covers deposit-refund-take and points; for the prediction market's "
+                             "payouts without a chain use dcai_lab.market.settle")
         if not 0 < self.initial_fraction < 1:
             raise ValueError("initial_fraction must be between 0 and 1")
         for spec in self.contributors:
@@ -144,11 +154,15 @@ def run(config: ExperimentConfig | dict | str | Path, out: str | Path | None = N
     twin.fit([X[i] for i in initial], y[initial])
     reference = make_model(config.model, encoder.n_features, task.n_classes, config.seed).fit(X, y)
 
-    chain = Chain()
-    if market_test is not None:
+    if config.backend == "twin":
+        chain = OffchainChain(_gas_model(config, X, progress))
+        sim = _Simulation(config, chain, OffchainSystem(chain, twin, spec), spec, rng, X, y, pool, X_test, y_test)
+    elif market_test is not None:
+        chain = Chain()
         market = chain.deploy_market(twin, *market_test, spec, encoder=encoder)
         sim = _MarketSimulation(config, chain, market, spec, rng, X, y, pool, X_test, y_test)
     else:
+        chain = Chain()
         system = chain.deploy_system(twin, spec, encoder=encoder, name=config.name)
         sim = _Simulation(config, chain, system, spec, rng, X, y, pool, X_test, y_test)
     sim.run(progress)
@@ -238,7 +252,7 @@ class _Simulation:
                                        "deposit": c.deposit, "gas_used": self.chain.gas.records[-1].gas_used})
 
     def _wrong_label(self, true: int) -> int:
-        classes = self.system.model.functions.numClasses().call()
+        classes = self.system.num_classes
         if classes == 2:
             return 1 - true
         return int((true + self.rng.integers(1, classes)) % classes)
@@ -263,11 +277,11 @@ class _Simulation:
         for (c, author), ok in zip(due, agrees):
             if ok:
                 continue
-            left = self.system.data_handler.functions.records(c.key).call()[1]
+            left = self.system.claimable(c)
             for name, (kind, account) in names.items():
                 if name == author or not kind.claims or (left == 0 and self.spec.contract_name != "Points"):
                     continue
-                if self.system.data_handler.functions.hasClaimed(c.key, account, c.author).call():
+                if self.system.has_claimed(c, account):
                     continue
                 if not self._may_report(account):
                     continue
@@ -282,12 +296,12 @@ class _Simulation:
         """Deposit-Refund-Take pays only reporters with a validated contribution of their own."""
         if self.spec.contract_name != "DepositRefundTake":
             return True
-        return self.system.incentive_mechanism.functions.numValid(account).call() > 0
+        return self.system.num_valid(account) > 0
 
     def _evaluate(self):
         model = self.system.twin()
         accuracy = model.score(self.X_test, self.y_test)
-        k = min(self.config.onchain_check, len(self.y_test))
+        k = min(self.config.onchain_check, len(self.y_test)) if self.chain.fork != "twin" else 0  # no chain to ask
         onchain = self.system.evaluate(self.X_test[:k], self.y_test[:k])
         twin_correct = int((model.predict(self.X_test[:k]) == self.y_test[:k]).sum())
         if onchain != twin_correct:
@@ -379,6 +393,27 @@ class _MarketSimulation(_Simulation):
                                        "deposit": entry.stake, "gas_used": self.chain.gas.records[-1].gas_used})
 
 
+CALIBRATION_CONTRIBUTIONS = 200
+
+
+def _gas_model(config: ExperimentConfig, X, progress: bool) -> GasModel:
+    """The gas model for twin-only runs of this setting: fitted on a short run of the same dataset, model
+    and mechanism on the embedded chain (at most CALIBRATION_CONTRIBUTIONS contributions), cached under
+    ``$DCAI_LAB_CACHE`` (default ``~/.cache/dcai-lab``)."""
+    from dataclasses import replace
+
+    path = cache_dir() / "gas-models" / f"{cache_key(asdict(config))}.json"
+    if path.exists():
+        return GasModel.load(path)
+    limit = min(config.max_contributions or CALIBRATION_CONTRIBUTIONS, CALIBRATION_CONTRIBUTIONS)
+    calibration = run(replace(config, backend="py-evm", max_contributions=limit,
+                              duration_days=min(config.duration_days, 1.0)), progress=progress)
+    added = calibration.contributions[calibration.contributions["outcome"] == "added"]
+    model = GasModel.fit(calibration.gas, [len(X[i]) for i in added["sample"]])
+    model.save(path)
+    return model
+
+
 def _manifest(config, chain, started, test_hash, n_initial, n_pool, reference_accuracy) -> dict:
     from importlib.metadata import version
 
@@ -389,7 +424,9 @@ def _manifest(config, chain, started, test_hash, n_initial, n_pool, reference_ac
             "evm_version": artifacts.build_info()["settings"]["evmVersion"], "fork": chain.fork, "seed": config.seed,
             "dataset": config.dataset, "dataset_files_sha256": datasets.file_hashes(config.dataset),
             "test_set_sha256": test_hash, "initial_samples": n_initial, "pool_samples": n_pool,
-            "reference_accuracy_all_data": reference_accuracy, "started": started, "finished": time.time()}
+            "reference_accuracy_all_data": reference_accuracy, "started": started, "finished": time.time(),
+            "backend": config.backend, "gas_estimated": chain.fork == "twin",
+            **({"gas_model_error": chain.gas_model.error} if chain.fork == "twin" else {})}
 
 
 def measure_operations(dataset: str, model: str, samples: int = 20, seed: int = 0, gas_price_gwei: float = 4.0,
@@ -422,7 +459,7 @@ def measure_operations(dataset: str, model: str, samples: int = 20, seed: int = 
         if ok:
             system.refund(c)
     for c, ok in zip(made, agrees):
-        if not ok and c.author != honest and system.incentive_mechanism.functions.numValid(honest).call():
+        if not ok and c.author != honest and system.num_valid(honest):
             system.report(c, sender=honest)
     table = gas_table(chain.gas.to_pandas(), gas_price_gwei, eth_usd)
     table.insert(0, "model", model)

@@ -168,6 +168,10 @@ class Market:
                 "active": active, "pool": self.contract.functions.pool().call()}
 
     @property
+    def num_classes(self) -> int:
+        return self.model.functions.numClasses().call()
+
+    @property
     def num_contributions(self) -> int:
         return self.contract.functions.numContributions().call()
 

@@ -98,6 +98,21 @@ class System:
         """Number of samples the contract classifies correctly (one call)."""
         return self.chain.call(self.model.functions.evaluate([self._data(x) for x in X], [int(v) for v in y]))
 
+    @property
+    def num_classes(self) -> int:
+        return self.model.functions.numClasses().call()
+
+    def claimable(self, contribution: Contribution) -> int:
+        """What the contribution's record still holds."""
+        return self.data_handler.functions.records(contribution.key).call()[1]
+
+    def has_claimed(self, contribution: Contribution, claimant: str) -> bool:
+        return self.data_handler.functions.hasClaimed(contribution.key, claimant, contribution.author).call()
+
+    def num_valid(self, account: str) -> int:
+        """Validated (refunded) contributions of ``account`` under Deposit-Refund-Take."""
+        return self.incentive_mechanism.functions.numValid(account).call()
+
     def encoder_matches(self, encoder) -> bool:
         """Whether ``encoder`` is the one recorded in the trainer (keccak256 of its JSON)."""
         return keccak(text=encoder.to_json()) == self.trainer.functions.encoderHash().call()

@@ -130,3 +130,25 @@ def test_prediction_market_runs_as_an_experiment_and_conserves_money():
     gained = ((final["balance_percent"] - 100) / 100 * start).round().sum()
     assert -12 * 10**16 <= gained <= 10**18  # nobody is paid more than stakes plus bounty
     assert result.accuracy["onchain_checked"].iloc[-1] > 0
+
+
+def test_twin_only_mode_gives_the_chains_accuracy_and_balances_and_estimates_its_gas(tmp_path, monkeypatch):
+    monkeypatch.setenv("DCAI_LAB_CACHE", str(tmp_path))
+    config = {"name": "twin", "dataset": "fitness_synthetic", "duration_days": 0.25, "eval_interval_hours": 2.0,
+              "test_limit": 200, "seed": 3,
+              "contributors": [{"kind": "honest", "count": 2}, {"kind": "adversarial", "count": 1, "interval": 1200}]}
+    on_chain = experiments.run(config, progress=False)
+    twin = experiments.run({**config, "backend": "twin"}, progress=False)
+    assert list(tmp_path.glob("gas-models/*.json"))  # the fitted gas model is cached
+    assert twin.manifest["gas_estimated"] and not on_chain.manifest["gas_estimated"]
+    assert twin.accuracy["accuracy"].tolist() == on_chain.accuracy["accuracy"].tolist()
+    assert twin.balances["balance_percent"].tolist() == on_chain.balances["balance_percent"].tolist()
+    measured, estimated = on_chain.gas_table()["gas"], twin.gas_table()["gas"]
+    assert twin.gas_table()["transactions"].drop("deploy").equals(on_chain.gas_table()["transactions"].drop("deploy"))
+    for op in ("add_data", "refund", "report"):
+        assert abs(estimated[op] - measured[op]) / measured[op] < 0.05, op
+
+
+def test_twin_only_mode_refuses_the_prediction_market():
+    with pytest.raises(ValueError, match="market.settle"):
+        experiments.ExperimentConfig.from_dict({"incentive": "prediction-market", "backend": "twin"})

@@ -11,10 +11,11 @@ import {TrainerBound} from "../TrainerBound.sol";
 /// keccak per access. Models read and write lanes in assembly loops over their sorted inputs.
 abstract contract PackedWords is TrainerBound {
     uint256 internal constant WORDS_SLOT = uint256(keccak256("dcai-lab.PackedWords.words"));
-    /// @dev A saved copy of the words (see saveState), at its own hashed base.
+    /// @dev A saved copy of the words (see _saveState), and of the rest of the state (its length, then
+    /// its values), each at its own hashed base: no sequential slot is taken, so derived contracts keep
+    /// packing their hot state beside `trainer`.
     uint256 internal constant SAVED_SLOT = uint256(keccak256("dcai-lab.PackedWords.saved"));
-
-    uint256[] private _savedExtra;
+    uint256 internal constant SAVED_EXTRA_SLOT = uint256(keccak256("dcai-lab.PackedWords.savedExtra"));
 
     error InitialisationClosed();
     error WordOutOfRange(uint256 end, uint256 numWords);
@@ -68,12 +69,33 @@ abstract contract PackedWords is TrainerBound {
     /// _restoreState can return the model to this state. In chunks, so that a large model fits in blocks.
     function _saveState(uint256 firstWord, uint256 count) internal {
         _copyWords(WORDS_SLOT, SAVED_SLOT, firstWord, count);
-        if (firstWord == 0) _savedExtra = _extraState();
+        if (firstWord != 0) return;
+        uint256[] memory values = _extraState();
+        uint256 base = SAVED_EXTRA_SLOT;
+        assembly ("memory-safe") {
+            let n := mload(values)
+            sstore(base, n)
+            for { let i := 1 } iszero(gt(i, n)) { i := add(i, 1) } {
+                sstore(add(base, i), mload(add(values, shl(5, i))))
+            }
+        }
     }
 
     function _restoreState(uint256 firstWord, uint256 count) internal {
         _copyWords(SAVED_SLOT, WORDS_SLOT, firstWord, count);
-        if (firstWord == 0) _setExtraState(_savedExtra);
+        if (firstWord != 0) return;
+        uint256 base = SAVED_EXTRA_SLOT;
+        uint256 n;
+        assembly ("memory-safe") {
+            n := sload(base)
+        }
+        uint256[] memory values = new uint256[](n);
+        assembly ("memory-safe") {
+            for { let i := 1 } iszero(gt(i, n)) { i := add(i, 1) } {
+                mstore(add(values, shl(5, i)), sload(add(base, i)))
+            }
+        }
+        _setExtraState(values);
     }
 
     function _copyWords(uint256 from, uint256 to, uint256 firstWord, uint256 count) private {
