@@ -300,7 +300,9 @@ class _Simulation:
 
     def _evaluate(self):
         model = self.system.twin()
-        accuracy = model.score(self.X_test, self.y_test)
+        if getattr(self, "_test_rows", None) is None:  # checked and converted once, scored many times
+            self._test_rows = model.prepare(self.X_test)
+        accuracy = model.score(self._test_rows, self.y_test)
         k = min(self.config.onchain_check, len(self.y_test)) if self.chain.fork != "twin" else 0  # no chain to ask
         onchain = self.system.evaluate(self.X_test[:k], self.y_test[:k])
         twin_correct = int((model.predict(self.X_test[:k]) == self.y_test[:k]).sum())

@@ -111,6 +111,11 @@ class OffchainChain:
         return self.now
 
 
+def _key(c: Contribution) -> tuple:
+    """The record's identity: what the contracts hash into the key (hashing here would only cost time)."""
+    return c.data, c.label, c.added_time, c.author
+
+
 @dataclass
 class _Record:
     deposit: int
@@ -126,7 +131,7 @@ class OffchainSystem:
     def __init__(self, chain: OffchainChain, model, spec):
         self.chain, self.model_twin, self.incentive = chain, model, spec
         self.owner = chain.accounts[0]
-        self.records: dict[bytes, _Record] = {}
+        self.records: dict[tuple, _Record] = {}
         self.valid: dict[str, int] = {}
         self.total_valid = 0
         self.points: dict[str, int] = {}
@@ -167,9 +172,9 @@ class OffchainSystem:
         self.chain.mine("add_data", sender, len(data))
         self.last_update = self.chain.now
         c = Contribution(data, int(label), self.chain.now, sender, deposit)
-        if c.key in self.records:
+        if _key(c) in self.records:
             raise ContractRevert("add_data", "DuplicateContribution", {"key": c.key})
-        self.records[c.key] = _Record(deposit, deposit)
+        self.records[_key(c)] = _Record(deposit, deposit)
         return c
 
     def _agrees(self, c: Contribution) -> bool:
@@ -234,15 +239,15 @@ class OffchainSystem:
 
     def _record(self, c, operation) -> _Record:
         try:
-            return self.records[c.key]
+            return self.records[_key(c)]
         except KeyError:
             raise ContractRevert(operation, "RecordNotFound", {"key": c.key}) from None
 
     def claimable(self, c: Contribution) -> int:
-        return self.records[c.key].claimable
+        return self.records[_key(c)].claimable
 
     def has_claimed(self, c: Contribution, claimant: str) -> bool:
-        r = self.records[c.key]
+        r = self.records[_key(c)]
         return r.refunded if claimant == c.author else claimant in r.claimed_by
 
     def num_valid(self, account: str) -> int:

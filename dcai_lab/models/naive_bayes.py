@@ -68,7 +68,7 @@ class NaiveBayes(ChainModel):
         """Add the samples' counts, as the contract does for each contribution."""
         if not hasattr(self, "feature_count_"):
             self._init_state()
-        X = sparse_rows(X, self.n_features, self.max_length_, repeats=True)
+        X = self._rows(X)
         y = check_labels(y, self.n_classes)
         onehot = np.zeros((len(y), self.n_classes), np.int64)
         onehot[np.arange(len(y)), y] = 1
@@ -83,6 +83,9 @@ class NaiveBayes(ChainModel):
         self.class_count_ = self.class_count_ + onehot.sum(axis=0)
         return self
 
+    def _rows(self, X):
+        return sparse_rows(X, self.n_features, self.max_length_, repeats=True)
+
     def _log_scores(self, X) -> np.ndarray:
         alpha, V = self.smoothing, self.n_features
         with np.errstate(divide="ignore"):
@@ -93,7 +96,7 @@ class NaiveBayes(ChainModel):
         return log_prior + X @ log_num - lengths * log_den
 
     def predict(self, X) -> np.ndarray:
-        X = sparse_rows(X, self.n_features, self.max_length_, repeats=True)
+        X = self._rows(X)
         scores = self._log_scores(X)
         best = np.argmax(scores, axis=1)
         ordered = np.sort(scores, axis=1)
