@@ -1,0 +1,104 @@
+"""Checks for the workshop exercises (``notebooks/06_workshop_exercises.ipynb``).
+
+Each check works the right answer out itself, on the chain or from the tables the notebook measured, and
+raises :class:`Unanswered` or :class:`WrongAnswer` (both AssertionErrors) with a hint; it prints a line
+when the answer is right.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from . import datasets, encoders, experiments, incentives
+from .chain import Chain
+
+ETHER = 10**18
+
+
+class Unanswered(AssertionError):
+    """The answer is still the placeholder."""
+
+
+class WrongAnswer(AssertionError):
+    """The answer is not right; the message says why and hints at the way."""
+
+
+def _answered(answer, what: str):
+    if answer is None:
+        raise Unanswered(f"replace None with {what}, then run this cell again")
+
+
+def check_deposit(system, answer) -> None:
+    """Exercise 1: the deposit Deposit-Refund-Take asks for the next transaction, in wei."""
+    _answered(answer, "the deposit in wei (an integer)")
+    expected = system.deposit_required()
+    if answer != expected:
+        raise WrongAnswer(f"{answer} wei is not it. deposit = cost_weight * 3600 // isqrt(seconds since the last "
+                          "update); the next transaction comes one second after the latest block "
+                          "(chain.now + 1), and isqrt rounds down (math.isqrt)")
+    print(f"Right: {expected:,} wei.")
+
+
+SPAM_INTERVAL, SPAM_COUNT, HONEST_GAP = 60, 60, 600
+
+
+def spam_price(cost_weight: int, dataset: str = "breast_cancer") -> dict:
+    """On a fresh chain under Deposit-Refund-Take with ``cost_weight``: what a spammer adding every minute
+    for an hour deposits in all, and what an honest contribution ten minutes after the last one deposits."""
+    task = datasets.task(dataset)
+    train = datasets.load(dataset, "train")
+    enc = encoders.for_task(task, train)
+    X, y = experiments.encode(task, enc, train)
+    twin = experiments.make_model("perceptron", enc.n_features, task.n_classes, 0).fit(X[:50], y[:50])
+    chain = Chain()
+    system = chain.deploy_system(twin, incentives.DepositRefundTake(cost_weight=int(cost_weight)))
+    spammer, honest = chain.accounts[1:3]
+    spent = 0
+    for i in range(SPAM_COUNT):
+        chain.time_travel(SPAM_INTERVAL)
+        spent += system.add_data(X[50 + i], 1 - int(y[50 + i]), sender=spammer).deposit
+    chain.time_travel(HONEST_GAP)
+    honest_deposit = system.add_data(X[200], int(y[200]), sender=honest).deposit
+    return {"spammer_hour_wei": spent, "honest_wei": honest_deposit}
+
+
+def check_spam_price(cost_weight, spammer_min: int = ETHER, honest_max: int = ETHER // 100) -> dict:
+    """Exercise 2: a cost weight that makes an hour of spam cost at least ``spammer_min`` wei while an
+    honest contribution after a ten-minute gap costs at most ``honest_max`` wei. Measured on the chain."""
+    _answered(cost_weight, "a cost weight (an integer, in wei)")
+    if not isinstance(cost_weight, int) or cost_weight <= 0:
+        raise WrongAnswer(f"the cost weight must be a positive integer number of wei, got {cost_weight!r}")
+    measured = spam_price(cost_weight)
+    if measured["spammer_hour_wei"] < spammer_min:
+        raise WrongAnswer(f"an hour of spam costs only {measured['spammer_hour_wei'] / ETHER:.4f} ether: raise the "
+                          "cost weight (each spam deposit is cost_weight * 3600 // isqrt(60))")
+    if measured["honest_wei"] > honest_max:
+        raise WrongAnswer(f"an honest contribution now costs {measured['honest_wei'] / ETHER:.4f} ether, more than "
+                          f"{honest_max / ETHER:g}: lower the cost weight (after 600 s the divisor is isqrt(600))")
+    print(f"Right: an hour of spam costs {measured['spammer_hour_wei'] / ETHER:.3f} ether; an honest contribution "
+          f"{measured['honest_wei'] / ETHER:.5f} ether.")
+    return measured
+
+
+def cheapest_model(gas: pd.DataFrame, accuracy: pd.DataFrame, target: float) -> str:
+    """The model with the lowest mean add_data gas among those whose accuracy reaches ``target``.
+    ``gas``: rows of (model, operation, gas) as ``experiments.measure_operations`` gives; ``accuracy``:
+    rows of (model, accuracy)."""
+    adds = gas[gas["operation"] == "add_data"].groupby("model")["gas"].mean()
+    good = accuracy.set_index("model")["accuracy"]
+    eligible = adds[good.reindex(adds.index) >= target]
+    if eligible.empty:
+        raise ValueError(f"no model reaches {target:.0%}: choose a lower target")
+    return str(eligible.idxmin())
+
+
+def check_cheapest(answer, gas: pd.DataFrame, accuracy: pd.DataFrame, target: float) -> None:
+    """Exercise 3: the cheapest model (per contribution) that reaches ``target`` accuracy."""
+    _answered(answer, 'a model name, e.g. "nb"')
+    expected = cheapest_model(gas, accuracy, target)
+    if answer != expected:
+        acc = accuracy.set_index("model")["accuracy"].get(answer)
+        if acc is not None and acc < target:
+            raise WrongAnswer(f"{answer} reaches only {acc:.3f}, below the target {target}")
+        raise WrongAnswer(f"{answer} is not the cheapest that reaches {target}: compare the mean add_data gas of the "
+                          "models that do")
+    print(f"Right: {expected}.")
