@@ -1,6 +1,6 @@
 """Transactions per second of the streaming path on the embedded py-evm chain.
 
-    python benchmarks/speed.py --json [--transactions 300]
+    python benchmarks/speed.py --json [--transactions 300] [--backend py-evm|anvil|all]
 
 Sends add_data transactions (random 20-feature samples, random labels, so some write weights) to a
 1000-feature sparse perceptron under Deposit-Refund-Take, ten simulated minutes apart, and reports the
@@ -20,9 +20,13 @@ import numpy as np
 from dcai_lab import Chain, incentives, models
 
 
-def measure(n: int, seed: int = 0) -> dict:
+BACKENDS = {"py-evm": ("py-evm (web3.py + eth-tester)", Chain), "anvil": ("anvil (web3.py over JSON-RPC)", Chain.anvil)}
+
+
+def measure(n: int, seed: int = 0, backend: str = "py-evm") -> dict:
     rng = np.random.default_rng(seed)
-    chain = Chain()
+    label, make = BACKENDS[backend]
+    chain = make()
     twin = models.SparsePerceptron(n_features=1000)
     twin._init_state(rng.integers(-5_000, 5_000, 1000), 0)
     system = chain.deploy_system(twin, incentives.DepositRefundTake())
@@ -34,7 +38,8 @@ def measure(n: int, seed: int = 0) -> dict:
         chain.time_travel(minutes=10)
         system.add_data(x, int(y), sender=sender)
     seconds = time.perf_counter() - start
-    return {"benchmark": "add_data", "backend": "py-evm (web3.py + eth-tester)", "transactions": n,
+    chain.close()
+    return {"benchmark": "add_data", "backend": label, "transactions": n,
             "seconds": round(seconds, 2), "tx_per_s": round(n / seconds, 1), "fork": chain.fork,
             "eth_hash_backend": os.environ.get("ETH_HASH_BACKEND", "auto"), "python": platform.python_version(),
             "cpus": os.cpu_count()}
@@ -44,9 +49,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--transactions", type=int, default=300)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="py-evm")
     args = parser.parse_args(argv)
-    row = measure(args.transactions)
-    print(json.dumps(row) if args.json else f"{row['tx_per_s']} tx/s ({row['transactions']} add_data in {row['seconds']} s)")
+    for backend in BACKENDS if args.backend == "all" else [args.backend]:
+        row = measure(args.transactions, backend=backend)
+        print(json.dumps(row) if args.json else
+              f"{backend}: {row['tx_per_s']} tx/s ({row['transactions']} add_data in {row['seconds']} s)")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,10 @@ from .errors import ContractRevert, decode_revert
 from .gas import GasLedger
 
 BLOCK_GAS_LIMIT = 30_000_000
+# Every chain starts at this time (2065) and each block is one second after the last unless the clock is
+# moved: ahead of the wall clock, so no block takes the current time, and every run is reproducible to the
+# gas (a timestamp in calldata costs 4 gas per zero byte, 16 per other).
+GENESIS_TIME = 3_000_000_000
 # Generous fee cap: the embedded chain's base fee starts at 1 gwei and only falls with our small blocks.
 MAX_FEE_PER_GAS = 100 * 10**9
 
@@ -49,7 +53,8 @@ class Chain:
             from web3 import EthereumTesterProvider
 
             backend = _recording_backend_class()
-            params = backend.generate_genesis_params(overrides={"gas_limit": block_gas_limit})
+            params = backend.generate_genesis_params(overrides={"gas_limit": block_gas_limit,
+                                                                 "timestamp": GENESIS_TIME})
             state = backend.generate_genesis_state(num_accounts=num_accounts)
             self.tester = EthereumTester(backend(genesis_parameters=params, genesis_state=state))
             self.w3 = Web3(EthereumTesterProvider(self.tester))
@@ -71,6 +76,38 @@ class Chain:
             self._fees = {"gasPrice": 1}
         self.gas = GasLedger()
         self.fork = self._fork_name()
+
+    @classmethod
+    def anvil(cls, *, num_accounts: int = 10, block_gas_limit: int = BLOCK_GAS_LIMIT, hardfork: str = "prague"):
+        """A chain on a local anvil node that this process starts (127.0.0.1, a free port) and stops on
+        :meth:`close` or at exit. It uses the embedded chain's accounts (so contract addresses, and with
+        them calldata and gas, are the same) and blocks one second apart unless the clock is moved, as on
+        the embedded chain: the same experiment gives the same times, balances and gas."""
+        from eth_tester.backends.pyevm.main import get_default_account_keys
+
+        from .anvil import AnvilNode
+
+        node = AnvilNode(num_accounts=num_accounts, block_gas_limit=block_gas_limit, hardfork=hardfork,
+                         genesis_time=GENESIS_TIME)
+        try:
+            chain = cls(node.url)
+            rpc = chain.w3.provider.make_request
+            rpc("anvil_setBlockTimestampInterval", [1])
+            chain.accounts = [key.public_key.to_checksum_address() for key in get_default_account_keys(num_accounts)]
+            for account in chain.accounts:  # the node sends for them as for its own dev accounts
+                rpc("anvil_impersonateAccount", [account])
+                rpc("anvil_setBalance", [account, hex(10**24)])
+        except Exception:
+            node.stop()
+            raise
+        chain.node, chain.fork = node, hardfork
+        return chain
+
+    def close(self) -> None:
+        """Stop the node this chain started (anvil); nothing to do for other chains."""
+        node = getattr(self, "node", None)
+        if node is not None:
+            node.stop()
 
     def _fork_name(self) -> str:
         if self.tester is None:
@@ -108,7 +145,10 @@ class Chain:
             if revert is None:
                 raise
             raise revert from None
-        receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+        if self.tester is not None:
+            receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+        else:  # a node may answer before it has mined the transaction
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.002)
         block_time = self.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
         self.gas.record(operation, receipt, block_time, sender)
         if receipt["status"] == 0:
@@ -167,7 +207,8 @@ class Chain:
         target = self.now + step
         if self.tester is not None:
             self.tester.time_travel(target)  # mines a block at target - 1; the next one is at target
-        else:
+        else:  # the same on a node: a block at target - 1, the next transaction at target
+            self.w3.provider.make_request("evm_mine", [target - 1])
             self.w3.provider.make_request("evm_setNextBlockTimestamp", [target])
         return target
 

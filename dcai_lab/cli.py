@@ -29,6 +29,9 @@ def _run(args) -> int:
     from .experiments import ExperimentConfig, run
 
     config = ExperimentConfig.from_toml(args.config)
+    if args.backend:
+        config.backend = args.backend
+        config.check()
     out = args.out or f"results/{config.name}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     result = run(config, out=out, progress=not args.quiet)
     figures = result.save_figures(out)
@@ -104,6 +107,8 @@ def main(argv=None) -> int:
     p.add_argument("config", help="TOML file, e.g. configs/fitness_drt_perceptron.toml")
     p.add_argument("--out", help="results folder (default results/<name>-<time>)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--backend", choices=("py-evm", "anvil", "twin"),
+                   help="embedded py-evm (default), a local anvil node, or twin-only (no chain, gas estimated)")
     p.set_defaults(run=_run)
     p = sub.add_parser("gas-table", help="gas per operation and model on a dataset, as a paper table")
     p.add_argument("--dataset", default="imdb")

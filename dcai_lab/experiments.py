@@ -22,7 +22,7 @@ from .results import Result
 MODELS = {"perceptron": models.SparsePerceptron, "nb": models.NaiveBayes, "ncc": models.SparseNearestCentroid,
           "dense-perceptron": models.DensePerceptron, "dense-ncc": models.DenseNearestCentroid}
 FORKS = ("prague",)
-BACKENDS = ("py-evm", "twin")
+BACKENDS = ("py-evm", "anvil", "twin")
 
 
 @dataclass
@@ -32,7 +32,8 @@ class ExperimentConfig:
     ``deposit_unit`` (wei) scales contributors' willingness to deposit; by default it is the deposit
     Deposit-Refund-Take asks an hour after the last update (60 * cost_weight). Balances start at
     ``initial_balance`` units. Gas is priced at ``gas_price_gwei`` and ``eth_usd`` (earlier work: 4 gwei,
-    373 USD/ETH). ``backend = "twin"`` runs with no chain: twins and the mechanisms' rules in Python, gas
+    373 USD/ETH). ``backend`` is ``"py-evm"`` (embedded), ``"anvil"`` (a local anvil node the run starts
+    and stops) or ``"twin"``: ``backend = "twin"`` runs with no chain: twins and the mechanisms' rules in Python, gas
     estimated by a model fitted on a short chain run of the same setting (cached; see
     :mod:`dcai_lab.offchain`).
     """
@@ -158,14 +159,18 @@ def run(config: ExperimentConfig | dict | str | Path, out: str | Path | None = N
         chain = OffchainChain(_gas_model(config, X, progress))
         sim = _Simulation(config, chain, OffchainSystem(chain, twin, spec), spec, rng, X, y, pool, X_test, y_test)
     elif market_test is not None:
-        chain = Chain()
+        chain = _new_chain(config)
         market = chain.deploy_market(twin, *market_test, spec, encoder=encoder)
         sim = _MarketSimulation(config, chain, market, spec, rng, X, y, pool, X_test, y_test)
     else:
-        chain = Chain()
+        chain = _new_chain(config)
         system = chain.deploy_system(twin, spec, encoder=encoder, name=config.name)
         sim = _Simulation(config, chain, system, spec, rng, X, y, pool, X_test, y_test)
-    sim.run(progress)
+    try:
+        sim.run(progress)
+    finally:
+        if hasattr(chain, "close"):
+            chain.close()
     result = Result(
         config=asdict(config),
         manifest=_manifest(config, chain, started, test_set_hash(X_test, y_test), n_initial, len(pool),
@@ -393,6 +398,10 @@ class _MarketSimulation(_Simulation):
                                        "kind": kind.kind, "sample": int(index), "required_deposit": entry.stake,
                                        "outcome": "added", "label": label, "true_label": true,
                                        "deposit": entry.stake, "gas_used": self.chain.gas.records[-1].gas_used})
+
+
+def _new_chain(config: ExperimentConfig) -> Chain:
+    return Chain.anvil(hardfork=config.fork) if config.backend == "anvil" else Chain()
 
 
 CALIBRATION_CONTRIBUTIONS = 200

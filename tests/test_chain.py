@@ -1,6 +1,6 @@
 import pytest
 
-from dcai_lab import Chain, ContractRevert
+from dcai_lab import Chain, ContractRevert, models
 from dcai_lab.errors import decode_revert
 
 
@@ -74,3 +74,40 @@ def test_unreachable_node_is_a_clear_error():
 def test_decode_revert_standard_forms(data, error):
     revert = decode_revert("op", data)
     assert (revert.error, revert.args_) == error
+
+
+def test_anvil_backend_gives_the_embedded_chains_results_and_gas():
+    """Same seeded experiment on py-evm and on a local anvil node: same accuracy curve, balances and gas."""
+    from dcai_lab import experiments
+
+    config = {"name": "parity", "dataset": "fitness_synthetic", "duration_days": 0.2, "eval_interval_hours": 2.0,
+              "test_limit": 200, "seed": 5,
+              "contributors": [{"kind": "honest", "count": 2}, {"kind": "adversarial", "count": 1, "interval": 1200}]}
+    embedded = experiments.run(config, progress=False)
+    node = experiments.run({**config, "backend": "anvil"}, progress=False)
+    assert node.manifest["fork"] == embedded.manifest["fork"] == "prague"
+    assert node.accuracy["accuracy"].tolist() == embedded.accuracy["accuracy"].tolist()
+    assert node.balances["balance_percent"].tolist() == embedded.balances["balance_percent"].tolist()
+    assert node.gas["operation"].tolist() == embedded.gas["operation"].tolist()
+    assert node.gas["gas_used"].tolist() == embedded.gas["gas_used"].tolist()
+
+
+def test_anvil_time_travel_snapshots_and_readable_reverts():
+    chain = Chain.anvil()
+    try:
+        twin = models.SparsePerceptron(n_features=4, max_iter=1).fit([[0], [1]], [1, 0])
+        system = chain.deploy_system(twin, "deposit-refund-take")
+        c = system.add_data([2], 1, sender=chain.accounts[1])
+        with pytest.raises(ContractRevert, match="ClaimTooEarly"):
+            system.refund(c)
+        snap = chain.snapshot()
+        before = chain.now
+        target = chain.time_travel(days=1)
+        assert target == before + 86_400 and chain.now == target - 1  # as on the embedded chain
+        assert system.refund(c) == c.deposit
+        chain.revert(snap)
+        with pytest.raises(ContractRevert, match="ClaimTooEarly"):
+            system.refund(c)
+    finally:
+        chain.close()
+    assert chain.node.process.poll() is not None  # the node is stopped
