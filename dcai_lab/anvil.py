@@ -1,5 +1,5 @@
-"""A local anvil node (Foundry's Ethereum node, from the npm package ``@foundry-rs/anvil``), started and
-stopped by the lab. Use it through :meth:`dcai_lab.Chain.anvil`."""
+"""A local anvil node (Foundry's Ethereum node; on Linux x64 from the npm package
+``@foundry-rs/anvil-linux-amd64``), started and stopped by the lab. Use it through :meth:`dcai_lab.Chain.anvil`."""
 from __future__ import annotations
 
 import atexit
@@ -10,10 +10,9 @@ import subprocess
 import time
 from pathlib import Path
 
-INSTALL_HINT = ("anvil was not found. In a checkout, `npm ci` (run by `make test` and `make demo`) installs it "
-                "from the npm package @foundry-rs/anvil into node_modules/.bin; elsewhere run "
-                "`npm install @foundry-rs/anvil` and set DCAI_LAB_ANVIL to node_modules/.bin/anvil, or put "
-                "Foundry's anvil on PATH")
+INSTALL_HINT = ("anvil was not found. In a checkout on Linux x64, `npm ci` (run by `make test`) installs it from "
+                "the npm package @foundry-rs/anvil-linux-amd64 into node_modules/.bin; on other systems install "
+                "Foundry (https://getfoundry.sh) and put anvil on PATH, or set DCAI_LAB_ANVIL to the binary")
 
 
 def find_anvil() -> str:
