@@ -1,11 +1,12 @@
-"""Transactions per second of the streaming path on the embedded py-evm chain.
+"""Transactions per second of the streaming path, on the embedded py-evm chain or on anvil.
 
-    python benchmarks/speed.py --json [--transactions 300] [--backend py-evm|anvil|all]
+    python benchmarks/speed.py --json [--transactions 300] [--backend py-evm|anvil|all] [--via-web3]
 
 Sends add_data transactions (random 20-feature samples, random labels, so some write weights) to a
 1000-feature sparse perceptron under Deposit-Refund-Take, ten simulated minutes apart, and reports the
-wall time per transaction as the lab's API sends it (web3.py, explicit gas, receipt and block read,
-gas ledger, event decoding).
+wall time per transaction as the lab's API sends it (explicit gas, deposit read, receipt, block time, gas
+ledger, event decoding): straight to py-evm or as bare JSON-RPC to anvil, or with ``--via-web3`` through
+web3.py's request path.
 """
 from __future__ import annotations
 
@@ -20,13 +21,12 @@ import numpy as np
 from dcai_lab import Chain, incentives, models
 
 
-BACKENDS = {"py-evm": ("py-evm (web3.py + eth-tester)", Chain), "anvil": ("anvil (web3.py over JSON-RPC)", Chain.anvil)}
+BACKENDS = {"py-evm": Chain, "anvil": Chain.anvil}
 
 
-def measure(n: int, seed: int = 0, backend: str = "py-evm") -> dict:
+def measure(n: int, seed: int = 0, backend: str = "py-evm", via_web3: bool = False) -> dict:
     rng = np.random.default_rng(seed)
-    label, make = BACKENDS[backend]
-    chain = make()
+    chain = BACKENDS[backend](via_web3=via_web3)
     twin = models.SparsePerceptron(n_features=1000)
     twin._init_state(rng.integers(-5_000, 5_000, 1000), 0)
     system = chain.deploy_system(twin, incentives.DepositRefundTake())
@@ -39,7 +39,7 @@ def measure(n: int, seed: int = 0, backend: str = "py-evm") -> dict:
         system.add_data(x, int(y), sender=sender)
     seconds = time.perf_counter() - start
     chain.close()
-    return {"benchmark": "add_data", "backend": label, "transactions": n,
+    return {"benchmark": "add_data", "backend": backend, "path": "web3.py" if via_web3 else "direct", "transactions": n,
             "seconds": round(seconds, 2), "tx_per_s": round(n / seconds, 1), "fork": chain.fork,
             "eth_hash_backend": os.environ.get("ETH_HASH_BACKEND", "auto"), "python": platform.python_version(),
             "cpus": os.cpu_count()}
@@ -50,11 +50,12 @@ def main(argv=None):
     parser.add_argument("--transactions", type=int, default=300)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="py-evm")
+    parser.add_argument("--via-web3", action="store_true", help="send through web3.py's request path")
     args = parser.parse_args(argv)
     for backend in BACKENDS if args.backend == "all" else [args.backend]:
-        row = measure(args.transactions, backend=backend)
-        print(json.dumps(row) if args.json else
-              f"{backend}: {row['tx_per_s']} tx/s ({row['transactions']} add_data in {row['seconds']} s)")
+        row = measure(args.transactions, backend=backend, via_web3=args.via_web3)
+        print(json.dumps(row) if args.json else f"{backend} ({row['path']}): {row['tx_per_s']} tx/s "
+                                                f"({row['transactions']} add_data in {row['seconds']} s)")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,9 @@ INSTALL_HINT = ("anvil was not found. In a checkout on Linux x64, `npm ci` (run 
                 "Foundry (https://getfoundry.sh) and put anvil on PATH, or set DCAI_LAB_ANVIL to the binary")
 
 
+PRUNE_HISTORY = 64  # states a node keeps: enough to replay a reverted transaction on the block before it
+
+
 def find_anvil() -> str:
     """The anvil binary: ``$DCAI_LAB_ANVIL``, the checkout's node_modules, or PATH."""
     candidates = [os.environ.get("DCAI_LAB_ANVIL"),
@@ -41,7 +44,10 @@ class AnvilNode:
         self.url = f"http://127.0.0.1:{self.port}"
         command = [find_anvil(), "--host", "127.0.0.1", "--port", str(self.port), "--hardfork", hardfork,
                    "--gas-limit", str(block_gas_limit), "--accounts", str(num_accounts),
-                   "--balance", str(balance_ether), "--silent"]
+                   "--balance", str(balance_ether), "--silent",
+                   # Keep the last 64 states in memory, none on disk: anvil 1.7 copies and writes out its
+                   # whole state as it keeps history, which makes every block slower as a long run grows.
+                   "--prune-history", str(PRUNE_HISTORY)]
         if genesis_time is not None:
             command += ["--timestamp", str(genesis_time)]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -107,8 +107,9 @@ def main(argv=None) -> int:
     p.add_argument("config", help="TOML file, e.g. configs/fitness_drt_perceptron.toml")
     p.add_argument("--out", help="results folder (default results/<name>-<time>)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--backend", choices=("py-evm", "anvil", "twin"),
-                   help="embedded py-evm (default), a local anvil node, or twin-only (no chain, gas estimated)")
+    p.add_argument("--backend", help="py-evm (embedded, the default), anvil (a local node the run starts), twin "
+                                      "(no chain, gas estimated), rpc (the development node at $DCAI_LAB_RPC_URL) or a "
+                                      "local node's URL")
     p.set_defaults(run=_run)
     p = sub.add_parser("gas-table", help="gas per operation and model on a dataset, as a paper table")
     p.add_argument("--dataset", default="imdb")
@@ -134,9 +135,10 @@ def main(argv=None) -> int:
     except Exception as exc:  # clear one-line errors for the known failure kinds
         from .compiler import CompilerError
         from .datasets import DatasetNotFound
-        from .errors import ContractRevert
+        from .errors import ContractRevert, NodeError
 
-        if isinstance(exc, (CompilerError, DatasetNotFound, ContractRevert, ValueError, FileNotFoundError)):
+        if isinstance(exc, (CompilerError, DatasetNotFound, ContractRevert, NodeError, ValueError, FileNotFoundError,
+                            ConnectionError, TimeoutError)):
             print(f"dcai-lab {args.command}: {exc}", file=sys.stderr)
             return 2
         raise

@@ -87,3 +87,7 @@ def _readable(abi_type: str, value):
     if abi_type == "address":
         return to_checksum_address(value)
     return "0x" + value.hex() if isinstance(value, bytes) else value
+
+
+class NodeError(RuntimeError):
+    """A JSON-RPC node refused a request for a reason other than a revert (funds, nonce, a bad parameter)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import os
 import time
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
@@ -22,7 +23,7 @@ from .results import Result
 MODELS = {"perceptron": models.SparsePerceptron, "nb": models.NaiveBayes, "ncc": models.SparseNearestCentroid,
           "dense-perceptron": models.DensePerceptron, "dense-ncc": models.DenseNearestCentroid}
 FORKS = ("prague",)
-BACKENDS = ("py-evm", "anvil", "twin")
+BACKENDS = ("py-evm", "anvil", "rpc", "twin")
 
 
 @dataclass
@@ -33,7 +34,10 @@ class ExperimentConfig:
     Deposit-Refund-Take asks an hour after the last update (60 * cost_weight). Balances start at
     ``initial_balance`` units. Gas is priced at ``gas_price_gwei`` and ``eth_usd`` (earlier work: 4 gwei,
     373 USD/ETH). ``backend`` is ``"py-evm"`` (embedded), ``"anvil"`` (a local anvil node the run starts
-    and stops) or ``"twin"``: ``backend = "twin"`` runs with no chain: twins and the mechanisms' rules in Python, gas
+    and stops), ``"rpc"`` (the development node at ``$DCAI_LAB_RPC_URL``; it must move time with ``evm_mine``
+    and ``evm_setNextBlockTimestamp``, as anvil and hardhat do; keys from ``$DCAI_LAB_PRIVATE_KEYS`` if it holds
+    no unlocked accounts; a local node's URL may also be given here directly) or ``"twin"``:
+    ``backend = "twin"`` runs with no chain: twins and the mechanisms' rules in Python, gas
     estimated by a model fitted on a short chain run of the same setting (cached; see
     :mod:`dcai_lab.offchain`).
     """
@@ -81,8 +85,12 @@ class ExperimentConfig:
         if self.fork not in FORKS:
             raise ValueError(f"fork {self.fork!r} is not available: the contracts are compiled for prague (they use "
                              "PUSH0 and MCOPY, which Istanbul-era forks lack), so gas is measured on prague only")
-        if self.backend not in BACKENDS:
-            raise ValueError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if self.backend not in BACKENDS and not self.backend.startswith(("http://", "https://")):
+            raise ValueError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}, or give the "
+                             "http(s) URL of a development node that can move time (anvil, hardhat)")
+        if self.backend == "rpc" and not os.environ.get("DCAI_LAB_RPC_URL"):
+            raise ValueError("backend 'rpc' runs on the node at $DCAI_LAB_RPC_URL, which is not set: export it "
+                             "(e.g. http://127.0.0.1:8545), keeping any API key in the URL out of configs")
         if self.backend == "twin" and incentives.resolve(self.incentive).contract_name == "PredictionMarket":
             raise ValueError("twin-only mode covers deposit-refund-take and points; for the prediction market's "
                              "payouts without a chain use dcai_lab.market.settle")
@@ -111,6 +119,36 @@ def encode(task, encoder, split):
     return [X[i] for i in keep], y[keep]
 
 
+def encoded_splits(dataset: str, seed: int = 0):
+    """The task's default encoder fitted on the training split, and both splits encoded: ``(encoder, X, y,
+    X_test, y_test)``. Text datasets read from files are cached under ``$DCAI_LAB_CACHE`` by the files'
+    sha256 and the code that loads and encodes them, so a sweep loads and encodes them once."""
+    task = datasets.task(dataset)
+    hashes = datasets.file_hashes(dataset) if task.kind == "text" else {}
+    path = None
+    if hashes:
+        code = b"".join(Path(m.__file__).read_bytes() for m in (datasets, encoders))
+        key = hashlib.sha256(json.dumps([dataset, seed, hashes]).encode() + code).hexdigest()[:16]
+        path = cache_dir() / "encoded" / f"{dataset}-{key}.npz"
+        if path.exists():
+            with np.load(path) as f:
+                encoder = encoders.from_json(str(f["encoder"]))
+                return (encoder, np.split(f["X"], f["X_ends"][:-1]), f["y"],
+                        np.split(f["X_test"], f["X_test_ends"][:-1]), f["y_test"])
+    train = datasets.load(dataset, "train", seed=seed)
+    test = datasets.load(dataset, "test", seed=seed)
+    encoder = encoders.for_task(task, train)
+    X, y = encode(task, encoder, train)
+    X_test, y_test = encode(task, encoder, test)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path.with_suffix(".tmp.npz"), encoder=encoder.to_json(), y=y, y_test=y_test,
+                 X=np.concatenate(X), X_ends=np.cumsum([len(x) for x in X]),
+                 X_test=np.concatenate(X_test), X_test_ends=np.cumsum([len(x) for x in X_test]))
+        path.with_suffix(".tmp.npz").replace(path)  # whole or not at all, if two runs race
+    return encoder, X, y, X_test, y_test
+
+
 def test_set_hash(X, y) -> str:
     digest = hashlib.sha256()
     for x, label in zip(X, y):
@@ -127,12 +165,8 @@ def run(config: ExperimentConfig | dict | str | Path, out: str | Path | None = N
     config.check()
     started = time.time()
     rng = np.random.default_rng(config.seed)
+    encoder, X, y, X_test, y_test = encoded_splits(config.dataset, config.seed)
     task = datasets.task(config.dataset)
-    train = datasets.load(config.dataset, "train", seed=config.seed)
-    test = datasets.load(config.dataset, "test", seed=config.seed)
-    encoder = encoders.for_task(task, train)
-    X, y = encode(task, encoder, train)
-    X_test, y_test = encode(task, encoder, test)
     spec = incentives.resolve(config.incentive)
     if config.incentive_params:
         spec = type(spec)(**config.incentive_params)
@@ -173,7 +207,7 @@ def run(config: ExperimentConfig | dict | str | Path, out: str | Path | None = N
             chain.close()
     result = Result(
         config=asdict(config),
-        manifest=_manifest(config, chain, started, test_set_hash(X_test, y_test), n_initial, len(pool),
+        manifest=_manifest(config, chain, started, sim.test_hash, n_initial, len(pool),
                            reference.score(X_test, y_test)),
         contributions=sim.contribution_rows, accuracy=sim.accuracy_rows, balances=sim.balance_rows,
         gas=chain.gas.to_pandas())
@@ -401,7 +435,11 @@ class _MarketSimulation(_Simulation):
 
 
 def _new_chain(config: ExperimentConfig) -> Chain:
-    return Chain.anvil(hardfork=config.fork) if config.backend == "anvil" else Chain()
+    if config.backend == "anvil":
+        return Chain.anvil(hardfork=config.fork)
+    if config.backend == "rpc":
+        return Chain(os.environ["DCAI_LAB_RPC_URL"])
+    return Chain(config.backend) if config.backend.startswith("http") else Chain()
 
 
 CALIBRATION_CONTRIBUTIONS = 200

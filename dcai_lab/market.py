@@ -149,8 +149,8 @@ class Market:
         self.twin_class, self.spec, self.pieces = twin_class, spec, pieces
         self.initial_model = initial_model
         self.encoder = encoder
-        self.provider = contract.functions.provider().call()
-        self.sample_index = contract.functions.sampleIndex().call()
+        self.provider = self.chain.call(contract.functions.provider())
+        self.sample_index = self.chain.call(contract.functions.sampleIndex())
 
     def __repr__(self):
         return (f"<Market at {self.contract.address}: {self.twin_class.__name__}, phase {self.phase}, "
@@ -159,25 +159,25 @@ class Market:
     # -- state ------------------------------------------------------------------------------------
     @property
     def phase(self) -> str:
-        return PHASES[self.contract.functions.progress().call()[0]]
+        return PHASES[self.chain.call(self.contract.functions.progress())[0]]
 
     def progress(self) -> dict:
         """Where the reward phase stands, read from the chain."""
-        phase, stage, pending, any_negative, round_, cursor, active = self.contract.functions.progress().call()
+        phase, stage, pending, any_negative, round_, cursor, active = self.chain.call(self.contract.functions.progress())
         return {"phase": PHASES[phase], "stage": STAGES[stage], "round": round_, "cursor": cursor,
-                "active": active, "pool": self.contract.functions.pool().call()}
+                "active": active, "pool": self.chain.call(self.contract.functions.pool())}
 
     @property
     def num_classes(self) -> int:
-        return self.model.functions.numClasses().call()
+        return self.chain.call(self.model.functions.numClasses())
 
     @property
     def num_contributions(self) -> int:
-        return self.contract.functions.numContributions().call()
+        return self.chain.call(self.contract.functions.numContributions())
 
     @property
     def min_stake(self) -> int:
-        return self.contract.functions.minStake().call()
+        return self.chain.call(self.contract.functions.minStake())
 
     @property
     def scoring_pieces(self) -> list:
@@ -186,20 +186,20 @@ class Market:
 
     def participants(self) -> list[str]:
         f = self.contract.functions
-        return [f.participants(i).call() for i in range(f.numParticipants().call())]
+        return [self.chain.call(f.participants(i)) for i in range(self.chain.call(f.numParticipants()))]
 
     def claimable(self, account: str) -> int:
-        return self.contract.functions.claimable(account).call()
+        return self.chain.call(self.contract.functions.claimable(account))
 
     def total_owed(self) -> int:
         """The pool plus every balance: always equal to the contract's ether."""
-        return self.contract.functions.totalOwed().call()
+        return self.chain.call(self.contract.functions.totalOwed())
 
     def balances(self) -> pd.DataFrame:
         """Each participant's (and the provider's) balance held by the market and claimable now."""
         rows = []
         for a in dict.fromkeys(self.participants() + [self.provider]):
-            balance, score, _, active = self.contract.functions.accounts(a).call()
+            balance, score, _, active = self.chain.call(self.contract.functions.accounts(a))
             rows.append({"account": a, "balance": balance, "active": active, "claimable": self.claimable(a)})
         return pd.DataFrame(rows)
 
@@ -321,10 +321,10 @@ def deploy_market(chain: Chain, model: ChainModel, X_test, y_test, spec=None, *,
     market = chain.deploy("PredictionMarket", model_contract.address, *spec.constructor_args(
         [piece_hash(d, l) for d, l in pieces]), sender=owner, value=spec.bounty, operation="market:initialise")
     chain.transact(model_contract.functions.setTrainer(market.address), sender=owner, operation="market:initialise")
-    total = model_contract.functions.numWords().call()
+    total = chain.call(model_contract.functions.numWords())
     per_tx = max(1, (chain.block_gas_limit * 9 // 10 - 100_000) // GAS_PER_SAVED_WORD)
     for _ in range(max(1, -(-total // per_tx))):
         chain.transact(market.functions.saveModel(per_tx), sender=owner, operation="market:initialise")
-    sample = market.functions.sampleIndex().call()
+    sample = chain.call(market.functions.sampleIndex())
     chain.transact(market.functions.revealSample(*pieces[sample]), sender=owner, operation="market:reveal sample")
     return Market(chain, market, model_contract, type(model), spec, pieces, copy.deepcopy(model), encoder)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from eth_abi import encode
 from eth_utils import keccak
@@ -22,7 +23,7 @@ class Contribution:
     author: str
     deposit: int
 
-    @property
+    @cached_property  # a frozen dataclass still has a __dict__ to cache in
     def key(self) -> bytes:
         """The data handler's record key: keccak256(abi.encode(data, label, addedTime, author))."""
         return keccak(encode(["int64[]", "uint64", "uint256", "address"],
@@ -47,7 +48,7 @@ class System:
         self.encoder = encoder
 
     def __repr__(self):
-        return (f"<System {self.trainer.functions.name().call()!r} at {self.trainer.address}: "
+        return (f"<System {self.chain.call(self.trainer.functions.name())!r} at {self.trainer.address}: "
                 f"{self.twin_class.__name__} under {self.incentive.contract_name}>")
 
     def _data(self, x) -> list[int]:
@@ -100,22 +101,22 @@ class System:
 
     @property
     def num_classes(self) -> int:
-        return self.model.functions.numClasses().call()
+        return self.chain.call(self.model.functions.numClasses())
 
     def claimable(self, contribution: Contribution) -> int:
         """What the contribution's record still holds."""
-        return self.data_handler.functions.records(contribution.key).call()[1]
+        return self.chain.call(self.data_handler.functions.records(contribution.key))[1]
 
     def has_claimed(self, contribution: Contribution, claimant: str) -> bool:
-        return self.data_handler.functions.hasClaimed(contribution.key, claimant, contribution.author).call()
+        return self.chain.call(self.data_handler.functions.hasClaimed(contribution.key, claimant, contribution.author))
 
     def num_valid(self, account: str) -> int:
         """Validated (refunded) contributions of ``account`` under Deposit-Refund-Take."""
-        return self.incentive_mechanism.functions.numValid(account).call()
+        return self.chain.call(self.incentive_mechanism.functions.numValid(account))
 
     def encoder_matches(self, encoder) -> bool:
         """Whether ``encoder`` is the one recorded in the trainer (keccak256 of its JSON)."""
-        return keccak(text=encoder.to_json()) == self.trainer.functions.encoderHash().call()
+        return keccak(text=encoder.to_json()) == self.chain.call(self.trainer.functions.encoderHash())
 
     def twin(self, **params) -> ChainModel:
         """A Python twin holding the deployed model's current state."""

@@ -2,9 +2,10 @@
 import json
 
 import matplotlib
+import numpy as np
 import pytest
 
-from dcai_lab import cli, experiments
+from dcai_lab import cli, datasets, experiments
 from dcai_lab.results import Result
 
 matplotlib.use("Agg")
@@ -152,3 +153,16 @@ def test_twin_only_mode_gives_the_chains_accuracy_and_balances_and_estimates_its
 def test_twin_only_mode_refuses_the_prediction_market():
     with pytest.raises(ValueError, match="market.settle"):
         experiments.ExperimentConfig.from_dict({"incentive": "prediction-market", "backend": "twin"})
+
+
+@pytest.mark.skipif(not datasets.has("sms_spam"), reason="SMS spam not in the data directory (CI sets it)")
+def test_encoded_splits_are_cached_by_the_data_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("DCAI_LAB_CACHE", str(tmp_path))
+    encoder, X, y, X_test, y_test = experiments.encoded_splits("sms_spam")
+    assert len(list((tmp_path / "encoded").glob("sms_spam-*.npz"))) == 1
+    cached = experiments.encoded_splits("sms_spam")
+    assert cached[0].to_json() == encoder.to_json()
+    for fresh, again in zip((X, X_test), (cached[1], cached[3])):
+        assert len(fresh) == len(again) and all(np.array_equal(a, b) and b.dtype == np.int64
+                                                for a, b in zip(fresh, again))
+    assert np.array_equal(cached[2], y) and np.array_equal(cached[4], y_test)
