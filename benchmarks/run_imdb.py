@@ -1,6 +1,6 @@
-"""The full IMDB experiment on the embedded chain, timed.
+"""The full IMDB experiment, timed, on the embedded chain, on anvil or with twins only.
 
-    python benchmarks/run_imdb.py --json [--backend py-evm|twin] [--days 50] [--out results/run_imdb]
+    python benchmarks/run_imdb.py --json [--backend py-evm|anvil|twin] [--days 50] [--out results/run_imdb]
 
 Sparse perceptron on the 1000-word vocabulary under Deposit-Refund-Take; the model is trained on 8%
 (2,000) of the training reviews, the other 23,000 are contributed by three honest contributors and one
@@ -9,7 +9,8 @@ each time checked against the contract's own evaluate on 50 reviews. Reports wal
 and transactions per second. Needs IMDB in the data directory.
 
 ``--backend twin`` runs the same experiment with no chain (gas estimated by a model fitted on a short chain
-run, cached): it reports the first run, which includes that calibration, and a second, cached one.
+run, cached): it reports the first run, which includes that calibration and encoding the reviews, and a
+second one with both cached. Chain runs encode the reviews once and reuse them from the cache after that.
 """
 from __future__ import annotations
 
