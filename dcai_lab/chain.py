@@ -214,27 +214,25 @@ class Chain:
         """eth_sendTransaction (or a locally signed raw transaction), then the receipt and the latest block
         in one batch, polled until the node has mined it."""
         to, data = _target(call)
-        request = {**{k: hex(v) for k, v in tx.items() if k != "from"}, "from": tx["from"], "data": data}
-        if to:
-            request["to"] = to
-        key = self._keys.get(tx["from"])
-        if key is None:
-            tx_hash = self._request(operation, "eth_sendTransaction", [request])
+        sender = tx["from"]
+        fields = {**{k: v for k, v in tx.items() if k != "from"}, "data": data, **({"to": to} if to else {})}
+        key = self._keys.get(sender)
+        if key is None:  # the node signs
+            request = {k: hex(v) if isinstance(v, int) else v for k, v in fields.items()}
+            tx_hash = self._request(operation, "eth_sendTransaction", [{**request, "from": sender}])
         else:
-            if tx["from"] not in self._nonces:
-                self._nonces[tx["from"]] = int(self._request(operation, "eth_getTransactionCount",
-                                                             [tx["from"], "pending"]), 16)
-            fields = {**{k: v for k, v in tx.items() if k != "from"}, "data": data, "chainId": self._chain_id,
-                      "nonce": self._nonces[tx["from"]], **({"to": to} if to else {})}
-            signed = key.sign_transaction(fields)
+            if sender not in self._nonces:
+                self._nonces[sender] = int(self._request(operation, "eth_getTransactionCount", [sender, "pending"]), 16)
+            signed = key.sign_transaction({**fields, "chainId": self._chain_id, "nonce": self._nonces[sender]})
             tx_hash = self._request(operation, "eth_sendRawTransaction", ["0x" + signed.raw_transaction.hex()])
-            self._nonces[tx["from"]] += 1
+            self._nonces[sender] += 1
         deadline, pause = time.monotonic() + RECEIPT_TIMEOUT, 0.0
         while True:
             responses = self._rpc.make_batch_request([("eth_getTransactionReceipt", [tx_hash]),
                                                       ("eth_getBlockByNumber", ["latest", False])])
-            if isinstance(responses, dict):  # the node refused the whole batch
+            if isinstance(responses, dict):  # the node answered the batch with one error
                 _result(operation, responses)
+                raise NodeError(f"{operation}: the node did not answer a batch request: {responses}")
             found, latest = responses
             if _result(operation, found) is not None:
                 break
