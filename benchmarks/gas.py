@@ -40,7 +40,7 @@ def sparse_perceptron(rng):
     w = rng.integers(1_000, 5_000, 1000) * rng.choice([-1, 1], 1000)
     w[SAMPLE] = np.abs(w[SAMPLE])  # positive enough that one update does not flip the sample
     twin = models.SparsePerceptron(n_features=1000)
-    twin._init_state(w, 0)
+    twin.set_state(w, 0)
     return twin, SAMPLE
 
 
@@ -50,14 +50,14 @@ def class_counts(twin):
         counts = rng.integers(1, 500, (1000, 2))
         counts[SAMPLE, 1] = rng.integers(400, 500, len(SAMPLE))
         counts[SAMPLE, 0] = rng.integers(1, 50, len(SAMPLE))
-        twin._init_state(counts, [1000, 1000])
+        twin.set_state(counts, [1000, 1000])
         return twin, SAMPLE
     return scenario
 
 
 def dense_perceptron(rng):
     twin = models.DensePerceptron(n_features=9)
-    twin._init_state(rng.integers(1_000_000, 5_000_000, 9), -1)
+    twin.set_state(rng.integers(1_000_000, 5_000_000, 9), -1)
     return twin, DENSE_SAMPLE
 
 
@@ -65,7 +65,7 @@ def dense_centroid(rng):
     sums = rng.integers(-500_000_000, 500_000_000, (9, 2))
     sums[:, 1] = np.array(DENSE_SAMPLE) * 1000 + rng.integers(-1000, 1000, 9)  # class 1 centred on the sample
     twin = models.DenseNearestCentroid(n_features=9)
-    twin._init_state(sums, [1000, 1000])
+    twin.set_state(sums, [1000, 1000])
     return twin, DENSE_SAMPLE
 
 
@@ -84,18 +84,13 @@ def measure(model: str, seed: int = 0) -> list[dict]:
     if system.predict(sample) != 1:
         raise AssertionError(f"{model}: the scenario must predict 1 on its sample")
 
-    def last():
-        return chain.gas.records[-1].gas_used
-
     good = system.add_data(sample, 1, sender=alice)
-    gas["add_correct"] = last()
+    gas["add_correct"] = good.gas_used
     bad = system.add_data(sample, 0, sender=bob)
-    gas["add_incorrect"] = last()
+    gas["add_incorrect"] = bad.gas_used
     chain.time_travel(days=1)
-    system.refund(good)
-    gas["refund"] = last()
-    system.report(bad, sender=alice)
-    gas["report"] = last()
+    gas["refund"] = system.refund(good).gas_used
+    gas["report"] = system.report(bad, sender=alice).gas_used
     rows = []
     for op, g in gas.items():
         base = BASELINE_2019.get(model, {}).get(op)
@@ -141,14 +136,14 @@ def run_market(model: str, contributions: int = 12, test_size: int = 40, seed: i
 def market_rows(model: str) -> list[dict]:
     chain = run_market(model)
     gas = chain.gas.to_pandas()
-    phases = {"initialise": "market:initialise", "reveal_sample": "market:reveal sample", "contribute": "add_data",
-              "end": "market:end", "reveal_piece": "market:reveal", "reward_batch": "market:reward",
-              "withdraw": "withdraw"}
+    steps = {"initialise": ("deploy", None), "reveal_sample": ("market", "reveal sample"), "contribute": ("", "add_data"),
+             "end": ("market", "end"), "reveal_piece": ("market", "reveal"), "reward_batch": ("market", "reward"),
+             "withdraw": ("", "withdraw")}
     rows = []
-    for phase, prefix in phases.items():
-        g = gas[gas.operation == prefix] if phase != "initialise" else gas[gas.operation.str.startswith(prefix)]
-        gas_value = int(g.gas_used.sum()) if phase == "initialise" else int(round(g.gas_used.mean()))
-        rows.append({"op": f"market:{phase}", "gas": gas_value, "max": int(g.gas_used.max()),
+    for step, (phase, name) in steps.items():
+        g = gas[(gas.phase == phase) & ((gas.name == name) if name else True)]
+        gas_value = int(g.gas_used.sum()) if step == "initialise" else int(round(g.gas_used.mean()))
+        rows.append({"op": f"market:{step}", "gas": gas_value, "max": int(g.gas_used.max()),
                      "transactions": len(g), "fork": chain.fork, "model": model, "incentive": "PredictionMarket",
                      "contributions": 12, "test_size": 40})
     return rows
@@ -159,9 +154,10 @@ def provider_rows(contributions=(8, 16, 32), test_sizes=(16, 32, 64)):
         for m in test_sizes:
             chain = run_market("SparsePerceptron", contributions=n, test_size=m)
             gas = chain.gas.to_pandas()
-            provider = gas[gas.operation.str.startswith("market:") & (gas.operation != "market:end")]
+            # the provider's own transactions: set-up and every market step but ending participation
+            provider = gas[(gas.phase == "deploy") | ((gas.phase == "market") & (gas.name != "end"))]
             yield {"op": "market:provider_total", "gas": int(provider.gas_used.sum()),
-                   "reward_transactions": int((gas.operation == "market:reward").sum()),
+                   "reward_transactions": int(((gas.phase == "market") & (gas.name == "reward")).sum()),
                    "fork": chain.fork, "model": "SparsePerceptron", "incentive": "PredictionMarket",
                    "contributions": n, "test_size": m}
 

@@ -28,7 +28,7 @@ def measure(n: int, seed: int = 0, backend: str = "py-evm", via_web3: bool = Fal
     rng = np.random.default_rng(seed)
     chain = BACKENDS[backend](via_web3=via_web3)
     twin = models.SparsePerceptron(n_features=1000)
-    twin._init_state(rng.integers(-5_000, 5_000, 1000), 0)
+    twin.set_state(rng.integers(-5_000, 5_000, 1000), 0)
     system = chain.deploy_system(twin, incentives.DepositRefundTake())
     samples = [np.sort(rng.choice(1000, 20, replace=False)) for _ in range(n)]
     labels = rng.integers(0, 2, n)

@@ -11,11 +11,12 @@ except ImportError:
 
 from . import datasets, encoders, experiments, incentives, models  # noqa: E402
 from .chain import Chain  # noqa: E402
-from .errors import ContractRevert  # noqa: E402
+from .errors import ContractRevert, reverts  # noqa: E402
 from .experiments import run  # noqa: E402
+from .incentives import deploy_market, deploy_system  # noqa: E402
 from .streaming import stream  # noqa: E402
-from .system import Contribution, System, deploy_system  # noqa: E402
+from .system import Contribution, System  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["Chain", "ContractRevert", "Contribution", "System", "datasets", "deploy_system", "encoders", "experiments",
-           "incentives", "models", "run", "stream"]
+__all__ = ["Chain", "ContractRevert", "Contribution", "System", "datasets", "deploy_market", "deploy_system",
+           "encoders", "experiments", "incentives", "models", "reverts", "run", "stream"]

@@ -10,6 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from . import settings
+
 INSTALL_HINT = ("anvil was not found. In a checkout on Linux x64, `npm ci` (run by `make test`) installs it from "
                 "the npm package @foundry-rs/anvil-linux-amd64 into node_modules/.bin; on other systems install "
                 "Foundry (https://getfoundry.sh) and put anvil on PATH, or set DCAI_LAB_ANVIL to the binary")
@@ -20,7 +22,7 @@ PRUNE_HISTORY = 64  # states a node keeps: enough to replay a reverted transacti
 
 def find_anvil() -> str:
     """The anvil binary: ``$DCAI_LAB_ANVIL``, the checkout's node_modules, or PATH."""
-    candidates = [os.environ.get("DCAI_LAB_ANVIL"),
+    candidates = [settings.anvil_binary(),
                   str(Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "anvil"),
                   shutil.which("anvil")]
     for path in candidates:

@@ -49,12 +49,13 @@ def _gas_table(args) -> int:
 
     import pandas as pd
 
-    from .experiments import MODELS, measure_operations
+    from .experiments import measure_operations
+    from .models import registry
 
     wanted = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in wanted if m not in MODELS]
+    unknown = [m for m in wanted if m not in registry.names()]
     if unknown:
-        raise ValueError(f"unknown models {unknown}; choose from {', '.join(MODELS)}")
+        raise ValueError(f"unknown models {unknown}; choose from {', '.join(registry.names())}")
     table = pd.concat([measure_operations(args.dataset, m, samples=args.samples, gas_price_gwei=args.gas_price,
                                           eth_usd=args.eth_usd) for m in wanted], ignore_index=True)
     if args.json or args.format == "json":
@@ -113,7 +114,8 @@ def main(argv=None) -> int:
     p.set_defaults(run=_run)
     p = sub.add_parser("gas-table", help="gas per operation and model on a dataset, as a paper table")
     p.add_argument("--dataset", default="imdb")
-    p.add_argument("--models", default="nb,ncc,perceptron", help="comma-separated: nb, ncc, perceptron, dense-*")
+    p.add_argument("--models", default="nb,ncc,perceptron", help="comma-separated short names from the model registry: nb, ncc, perceptron, "
+                                                           "dense-perceptron, dense-ncc (dense ones on tabular data)")
     p.add_argument("--samples", type=int, default=20, help="contributions of each kind per model")
     p.add_argument("--json", action="store_true", help="one JSON object per model and operation")
     p.add_argument("--format", choices=("markdown", "latex", "json"), default="markdown")

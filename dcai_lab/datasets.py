@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
+from . import settings
+
 REPO_DATA = Path(__file__).resolve().parents[1] / "data"
-ENV_VAR = "DCAI_LAB_DATA_DIR"
+ENV_VAR = settings.DATA_DIR
 HOLD_OUT = 0.2
 
 
@@ -100,7 +101,7 @@ TASKS = {t.name: t for t in [
 
 def data_dir() -> Path:
     """The configured data directory (it need not contain every dataset)."""
-    configured = os.environ.get(ENV_VAR)
+    configured = settings.data_dir()
     if configured:
         path = Path(configured).expanduser()
         if not path.is_dir():
@@ -175,7 +176,7 @@ def _from_hub(t: Task, split: str, streaming: bool, tried: Path):
     fix = f"set {ENV_VAR} to a folder holding {t.folder}/{split}.parquet (for example ../shared/data)"
     if t.hub is None:
         raise DatasetNotFound(f"{t.name}: not found at {tried}, and it has no hub copy: {fix}")
-    offline = any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    offline = settings.hub_offline()
     if offline:
         raise DatasetNotFound(f"{t.name}: not found at {tried}, and the Hugging Face hub ({t.hub}) is off "
                               f"(HF_HUB_OFFLINE/HF_DATASETS_OFFLINE): {fix}, or go online")

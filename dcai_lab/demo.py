@@ -93,7 +93,7 @@ def run_demo(n_initial: int = 1000, n_contributions: int = 200, n_test: int = 50
     initial_accuracy = twin.score(data.X_test, data.y_test)
 
     chain = Chain()
-    system = chain.deploy_system(twin, incentives.DepositRefundTake(), encoder=data.encoder, name=f"demo {data.name}")
+    system = incentives.DepositRefundTake().deploy(chain, twin, encoder=data.encoder, name=f"demo {data.name}")
     honest = {f"honest-{i + 1}": a for i, a in enumerate(chain.accounts[1:4])}
     adversary = {"adversary": chain.accounts[4]}
     names = {a: n for n, a in {**honest, **adversary}.items()}

@@ -1,10 +1,18 @@
-"""Reverts as Python exceptions that carry the contract's reason."""
+"""Reverts as Python exceptions that carry the contract's reason.
+
+Every way a revert reaches the lab (raw revert data, a web3 or eth-tester exception, a JSON-RPC error) is
+turned into a :class:`ContractRevert` here, so that the embedded chain, a node and web3's path report
+the same revert the same way.
+"""
 from __future__ import annotations
 
+import ast
+from contextlib import contextmanager
 from functools import cache
 
 from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from web3.exceptions import ContractLogicError
 
 from . import artifacts
 
@@ -37,18 +45,40 @@ _PANICS = {0x01: "assertion failed", 0x11: "arithmetic overflow or underflow", 0
 
 
 class ContractRevert(Exception):
-    """A transaction or call reverted. ``error`` is the Solidity error's name, ``args`` its values."""
+    """A transaction or call reverted. ``error`` is the Solidity error's name, ``args`` its values;
+    ``gas_used`` the gas the reverted transaction spent (None for a call, or a refusal before sending)."""
 
-    def __init__(self, operation: str, error: str, args: dict | None = None, raw: str | bytes | None = None):
+    def __init__(self, operation: str, error: str, args: dict | None = None, raw: str | bytes | None = None,
+                 gas_used: int | None = None):
         self.operation = operation
         self.error = error
         self.args_ = dict(args or {})
         self.raw = raw
+        self.gas_used = gas_used
         shown = ", ".join(f"{k}={v}" for k, v in self.args_.items())
         message = f"{operation} reverted: {error}({shown})"
         if error in HINTS:
             message += f" — {HINTS[error]}"
         super().__init__(message)
+
+
+class ModelRevert(ContractRevert):
+    """A Python twin refuses a sample or an update exactly where its contract reverts: the same named
+    error (``error``) and values. Also a ValueError (bad input) or an OverflowError (a parameter would
+    leave its lane), so callers that catch those keep working."""
+
+    def __init__(self, error: str, message: str, args: dict | None = None):
+        super().__init__("update", error, args)
+        self.args = (message,)
+
+
+class InputRefused(ModelRevert, ValueError):
+    """The sample breaks the model's input rules (``EmptyData``, ``IndexOutOfRange``, ``WrongLength``...)."""
+
+
+class ParameterOverflow(ModelRevert, OverflowError):
+    """An update would move a parameter out of its range (``WeightOverflow``, ``CountOverflow``,
+    ``SumOverflow``)."""
 
 
 @cache
@@ -91,3 +121,84 @@ def _readable(abi_type: str, value):
 
 class NodeError(RuntimeError):
     """A JSON-RPC node refused a request for a reason other than a revert (funds, nonce, a bad parameter)."""
+
+
+def revert_from_exception(operation: str, exc: Exception) -> ContractRevert | None:
+    """The ContractRevert inside a web3 or eth-tester exception, or None if it is something else."""
+    if isinstance(exc, ContractLogicError) and exc.data:
+        return decode_revert(operation, exc.data)
+    message = str(exc.args[0]) if exc.args else ""
+    if type(exc).__name__ != "TransactionFailed" and not isinstance(exc, ContractLogicError):
+        return None
+    detail = message.removeprefix("execution reverted: ").removeprefix("execution reverted")
+    if detail.startswith(("b'", 'b"')):  # eth-tester passes raw revert data as the repr of bytes
+        return decode_revert(operation, ast.literal_eval(detail))
+    if detail:
+        return ContractRevert(operation, "Error", {"reason": detail})
+    return ContractRevert(operation, "Revert")
+
+
+@contextmanager
+def readable_reverts(operation: str):
+    """Turn a revert raised by web3 or eth-tester into ContractRevert with the contract's reason; let
+    anything else through unchanged."""
+    try:
+        yield
+    except ContractRevert:
+        raise
+    except Exception as exc:
+        revert = revert_from_exception(operation, exc)
+        if revert is None:
+            raise
+        raise revert from None
+
+
+def rpc_error(operation: str, error: dict) -> Exception:
+    """The exception for a JSON-RPC response's ``error`` member: ContractRevert if the node says the
+    request reverted (with revert data, or only a message, as some nodes give), else NodeError."""
+    data, message = error.get("data"), str(error.get("message", ""))
+    if isinstance(data, str) and data.startswith("0x") and len(data) > 2:
+        return decode_revert(operation, data)
+    if "revert" in message:
+        return revert_from_exception(operation, ContractLogicError(message))
+    return NodeError(f"{operation}: the node refused the request: {message} (code {error.get('code')})")
+
+
+class _Expected:
+    """What :func:`reverts` yields: ``value`` is the ContractRevert once the block has raised it."""
+
+    value: ContractRevert | None = None
+
+
+@contextmanager
+def reverts(error: str, **args):
+    """Assert that the block reverts with the contract error ``error`` (and these argument values).
+
+    ``with reverts("ClaimTooEarly", availableAt=t): system.refund(c)`` reads as the rule it checks, and a
+    failure says what happened instead: nothing reverted, or which other error (with its values) did.
+    Exceptions other than a revert pass through unchanged, as with ``pytest.raises``: they are not a
+    wrong reason but a different failure. Yields an object whose ``value`` is the revert.
+
+    Parameters
+    ----------
+    error : str
+        The Solidity error's name (``"DepositTooSmall"``), or ``"Error"``, ``"Panic"``, ``"Revert"``,
+        ``"OutOfGas"`` for the standard forms.
+    **args
+        Argument values the error must carry; others are not checked.
+    """
+    expected = f"{error}({', '.join(f'{k}={v}' for k, v in args.items())})"
+    caught = _Expected()
+    try:
+        yield caught
+    except ContractRevert as revert:
+        caught.value = revert
+        if revert.error != error:
+            raise AssertionError(f"expected a revert with {expected}, but got {revert.error}: {revert}") from revert
+        wrong = {k: revert.args_.get(k, "<missing>") for k, v in args.items()
+                 if k not in revert.args_ or revert.args_[k] != v}
+        if wrong:
+            raise AssertionError(f"expected a revert with {expected}, but {error} carried "
+                                 f"{', '.join(f'{k}={v}' for k, v in wrong.items())}: {revert}") from revert
+    else:
+        raise AssertionError(f"expected a revert with {expected}, but nothing reverted")

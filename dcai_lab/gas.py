@@ -1,12 +1,20 @@
-"""The gas ledger: one row per transaction the lab sends, named by operation."""
+"""The gas ledger: one row per transaction the lab sends, named by phase and operation."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+#: The phase of every transaction that sets a system or a market up.
+DEPLOY = "deploy"
+
 
 @dataclass(frozen=True)
 class GasRecord:
-    operation: str
+    """One transaction. ``phase`` groups the transactions of one job: ``"deploy"`` for everything that sets a
+    system or market up, ``"market"`` for a market provider's later steps, ``""`` for contributors'
+    operations. ``name`` says what the transaction did (``"add_data"``, ``"DataHandler"``, ``"reveal"``)."""
+
+    phase: str
+    name: str
     gas_used: int
     block_time: int
     block_number: int
@@ -15,6 +23,17 @@ class GasRecord:
     status: int
     tx_hash: str
 
+    @property
+    def operation(self) -> str:
+        """What tables group by: ``"deploy"`` for every set-up transaction (a deployment is one cost, summed),
+        else the name."""
+        return DEPLOY if self.phase == DEPLOY else self.name
+
+    @property
+    def label(self) -> str:
+        """Phase and name together, for display: ``deploy: DataHandler``."""
+        return f"{self.phase}: {self.name}" if self.phase else self.name
+
 
 class GasLedger:
     """Every transaction sent through a :class:`~dcai_lab.Chain`, in order."""
@@ -22,8 +41,8 @@ class GasLedger:
     def __init__(self):
         self.records: list[GasRecord] = []
 
-    def record(self, operation: str, receipt, block_time: int, sender: str) -> GasRecord:
-        row = GasRecord(operation, receipt["gasUsed"], block_time, receipt["blockNumber"], sender,
+    def record(self, name: str, receipt, block_time: int, sender: str, phase: str = "") -> GasRecord:
+        row = GasRecord(phase, name, receipt["gasUsed"], block_time, receipt["blockNumber"], sender,
                         receipt["to"] or receipt["contractAddress"], receipt["status"], receipt["transactionHash"].hex())
         self.records.append(row)
         return row
@@ -34,18 +53,20 @@ class GasLedger:
     def __iter__(self):
         return iter(self.records)
 
-    def total(self, prefix: str = "") -> int:
-        """Gas used by every transaction whose operation starts with ``prefix``."""
-        return sum(r.gas_used for r in self.records if r.operation.startswith(prefix))
+    def total(self, phase: str | None = None, name: str | None = None) -> int:
+        """Gas used by every transaction of ``phase`` and/or ``name`` (all of them by default)."""
+        return sum(r.gas_used for r in self.records
+                   if (phase is None or r.phase == phase) and (name is None or r.name == name))
 
     def to_pandas(self):
+        """One row per transaction: phase, name, operation (phase or name) and the receipt's facts."""
         import pandas as pd
 
-        columns = list(GasRecord.__dataclass_fields__)
-        return pd.DataFrame([asdict(r) for r in self.records], columns=columns)
+        columns = ["operation", *GasRecord.__dataclass_fields__]
+        return pd.DataFrame([{"operation": r.operation, **asdict(r)} for r in self.records], columns=columns)
 
     def summary(self):
-        """Count, mean, min and max gas per operation, as a DataFrame."""
+        """Count, mean, min and max gas per operation (a deployment's transactions count as one operation
+        each), as a DataFrame."""
         frame = self.to_pandas()
-        frame["operation"] = frame["operation"].str.split(":").str[0]
         return frame.groupby("operation")["gas_used"].agg(["count", "mean", "min", "max"]).astype(int)

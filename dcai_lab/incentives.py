@@ -1,14 +1,117 @@
-"""Incentive mechanisms as deployable specifications. Add one by writing its contract and a spec here."""
+"""Incentive mechanisms: one spec per mechanism, and nothing else in the lab knows a mechanism by name.
+
+A spec carries
+
+- its contract (``contract_name``, ``constructor_args()``) and how to deploy it (:meth:`Mechanism.deploy`);
+- its parameters (the dataclass fields);
+- its exact rules in Python (:meth:`Mechanism.rules`): the contract's ``IIncentiveMechanism`` functions,
+  checked in the contract's order and raising the contract's named errors as :class:`ContractRevert`,
+  which twin-only runs play instead of the chain;
+- the policy simulated contributors follow under it (:meth:`Mechanism.deposit_unit`,
+  :meth:`Mechanism.worth_reporting`, :meth:`Mechanism.settled`).
+
+A new mechanism is a contract implementing ``IIncentiveMechanism`` plus a subclass of :class:`Mechanism`
+here (or anywhere: :func:`resolve` takes any spec object); registering it in :data:`MECHANISMS` lets
+configs name it.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+from . import market, system
+from .errors import ContractRevert
 
 HOUR = 3600
 DAY = 24 * HOUR
 
 
+class Mechanism:
+    """What every mechanism spec provides. Subclasses are frozen dataclasses of their parameters."""
+
+    #: The compiled contract implementing the mechanism.
+    contract_name: ClassVar[str]
+    #: True when contributors settle in reward rounds after a reveal (the prediction market's protocol),
+    #: False when each contribution is claimed on its own (refunds and reports through the trainer).
+    settles_in_rounds: ClassVar[bool] = False
+    #: Samples of the test split the mechanism needs as a hidden test set (0: none).
+    hidden_test_size: ClassVar[int] = 0
+
+    def constructor_args(self) -> tuple:
+        """Arguments of the contract's constructor."""
+        raise NotImplementedError
+
+    # -- deployment -----------------------------------------------------------------------------
+    def deploy(self, chain, model, *, owner: str | None = None, name: str = "dcai-lab model", encoder=None,
+               encoder_uri: str = "", test_set=None):
+        """Deploy the model under this mechanism: a :class:`~dcai_lab.system.System` behind a
+        CollaborativeTrainer."""
+        return system.deploy_trainer(chain, model, self, owner=owner, name=name, encoder=encoder,
+                                     encoder_uri=encoder_uri)
+
+    # -- the contract's rules in Python --------------------------------------------------------
+    def rules(self, *, owner: str, start: int) -> "Rules":
+        """Fresh mechanism state with the contract's rules, as deployed by ``owner`` at time ``start``."""
+        raise NotImplementedError(f"{type(self).__name__} has no Python rules: it runs on a chain only")
+
+    @property
+    def twin_only(self) -> bool:
+        """Whether runs without a chain can play this mechanism (it has Python rules)."""
+        return type(self).rules is not Mechanism.rules
+
+    # -- what simulated contributors do ----------------------------------------------------------
+    def deposit_unit(self) -> int:
+        """Wei in one unit of a contributor's willingness to pay (see ``contributors``)."""
+        return 1
+
+    @property
+    def claims_due_after(self) -> int:
+        """Seconds after a contribution before anyone may claim from it."""
+        return getattr(self, "refund_wait", 0)
+
+    def worth_reporting(self, left: int, reporter_valid) -> bool:
+        """Whether a contributor reports a contribution the model disagrees with: ``left`` is what its
+        record still holds, ``reporter_valid()`` the reporter's validated contributions (a call)."""
+        return True
+
+    def settled(self, left: int) -> bool:
+        """Whether a contribution needs no more claims once everyone has had a turn at it."""
+        return True
+
+
+class Rules:
+    """Mechanism state and the contract's ``IIncentiveMechanism`` functions, in Python.
+
+    ``time`` is the block time the contract would see. Every rule raises what its contract reverts with.
+    """
+
+    def __init__(self, spec: Mechanism, owner: str, start: int):
+        self.spec, self.owner = spec, owner
+        self.num_valid: dict[str, int] = {}
+
+    def deposit_required(self, time: int) -> int:
+        return 0
+
+    def handle_add_data(self, contributor: str, sent: int, time: int) -> int:
+        return 0
+
+    def handle_refund(self, author: str, deposit: int, claimable: int, added_time: int, agrees: bool,
+                      time: int) -> int:
+        raise NotImplementedError
+
+    def handle_report(self, reporter: str, author: str, deposit: int, claimable: int, added_time: int,
+                      agrees: bool, time: int) -> int:
+        raise NotImplementedError
+
+    def _check_wait(self, operation: str, added_time: int, time: int) -> None:
+        available_at = added_time + self.spec.refund_wait
+        if time < available_at:
+            raise ContractRevert(operation, "ClaimTooEarly", {"availableAt": available_at, "nowTime": time})
+
+
 @dataclass(frozen=True)
-class DepositRefundTake:
+class DepositRefundTake(Mechanism):
     """Self-assessment: deposit, refund if the model agrees later, take from data it disagrees with.
 
     deposit = cost_weight * 3600 // isqrt(max(1, seconds since the last update)), in wei.
@@ -21,26 +124,114 @@ class DepositRefundTake:
     owner_claim_wait: int = 9 * DAY
     any_address_claim_wait: int = 10 * DAY
 
-    contract_name = "DepositRefundTake"
+    contract_name: ClassVar[str] = "DepositRefundTake"
 
     def constructor_args(self) -> tuple:
         return (self.cost_weight, self.refund_wait, self.owner_claim_wait, self.any_address_claim_wait)
 
+    def rules(self, *, owner: str, start: int) -> "DepositRefundTakeRules":
+        return DepositRefundTakeRules(self, owner, start)
+
+    def deposit_unit(self) -> int:
+        """The deposit asked an hour after the last update: 60 * cost_weight."""
+        return max(1, 60 * self.cost_weight)
+
+    def worth_reporting(self, left: int, reporter_valid) -> bool:
+        """Reports pay only while the record holds something, and only reporters with a validated
+        contribution of their own."""
+        return left > 0 and reporter_valid() > 0
+
+    def settled(self, left: int) -> bool:
+        return left == 0
+
+
+class DepositRefundTakeRules(Rules):
+    spec: DepositRefundTake
+
+    def __init__(self, spec: DepositRefundTake, owner: str, start: int):
+        super().__init__(spec, owner, start)
+        self.last_update = start
+        self.total_valid = 0
+
+    def deposit_required(self, time: int) -> int:
+        elapsed = time - self.last_update if time > self.last_update else 1
+        return self.spec.cost_weight * 3600 // math.isqrt(elapsed)
+
+    def handle_add_data(self, contributor: str, sent: int, time: int) -> int:
+        deposit = self.deposit_required(time)
+        if sent < deposit:
+            raise ContractRevert("add_data", "DepositTooSmall", {"required": deposit, "sent": sent})
+        self.last_update = time
+        return deposit
+
+    def handle_refund(self, author, deposit, claimable, added_time, agrees, time) -> int:
+        self._check_wait("refund", added_time, time)
+        if not agrees:
+            raise ContractRevert("refund", "ModelDisagrees")
+        if claimable == 0:
+            raise ContractRevert("refund", "NothingLeftToClaim")
+        self.num_valid[author] = self.num_valid.get(author, 0) + 1
+        self.total_valid += 1
+        return claimable
+
+    def handle_report(self, reporter, author, deposit, claimable, added_time, agrees, time) -> int:
+        spec = self.spec
+        if reporter == author:
+            raise ContractRevert("report", "CannotReportOwnData")
+        if claimable == 0:
+            raise ContractRevert("report", "NothingLeftToClaim")
+        age = time - added_time
+        if age >= spec.any_address_claim_wait or (reporter == self.owner and age >= spec.owner_claim_wait):
+            return claimable
+        self._check_wait("report", added_time, time)
+        if agrees:
+            raise ContractRevert("report", "ModelAgrees")
+        valid = self.num_valid.get(reporter, 0)
+        if valid == 0:
+            raise ContractRevert("report", "NoValidContributions", {"reporter": reporter})
+        return min(deposit * valid // self.total_valid, claimable)
+
 
 @dataclass(frozen=True)
-class Points:
+class Points(Mechanism):
     """Gamified: free to add; validated contributions and good reports earn points."""
 
     refund_wait: int = DAY
 
-    contract_name = "Points"
+    contract_name: ClassVar[str] = "Points"
 
     def constructor_args(self) -> tuple:
         return (self.refund_wait,)
 
+    def rules(self, *, owner: str, start: int) -> "PointsRules":
+        return PointsRules(self, owner, start)
+
+
+class PointsRules(Rules):
+    def __init__(self, spec: Points, owner: str, start: int):
+        super().__init__(spec, owner, start)
+        self.points: dict[str, int] = {}
+
+    def handle_refund(self, author, deposit, claimable, added_time, agrees, time) -> int:
+        self._check_wait("refund", added_time, time)
+        if not agrees:
+            raise ContractRevert("refund", "ModelDisagrees")
+        self.num_valid[author] = self.num_valid.get(author, 0) + 1
+        self.points[author] = self.points.get(author, 0) + 1
+        return 0
+
+    def handle_report(self, reporter, author, deposit, claimable, added_time, agrees, time) -> int:
+        if reporter == author:
+            raise ContractRevert("report", "CannotReportOwnData")
+        self._check_wait("report", added_time, time)
+        if agrees:
+            raise ContractRevert("report", "ModelAgrees")
+        self.points[reporter] = self.points.get(reporter, 0) + 1
+        return 0
+
 
 @dataclass(frozen=True)
-class PredictionMarket:
+class PredictionMarket(Mechanism):
     """Prediction market: a provider's bounty pays for data by how much it improves the model on a test
     set committed in ``pieces`` hashed pieces and revealed after participation (see
     ``contracts/incentives/PredictionMarket.sol`` and :mod:`dcai_lab.market`).
@@ -48,7 +239,7 @@ class PredictionMarket:
     Participation ends after ``min_contributions`` contributions or ``min_duration`` seconds, whichever
     comes first; the provider then has ``reveal_wait`` seconds to reveal. ``test_size`` is how many
     samples of the test split an experiment uses as the provider's hidden test set (the rest measures
-    accuracy). Amounts in wei.
+    accuracy). Amounts in wei. Its payouts without a chain: :func:`dcai_lab.market.settle`.
     """
 
     bounty: int = 10**18
@@ -60,7 +251,8 @@ class PredictionMarket:
     reveal_wait: int = DAY
     claim_wait: int = 7 * DAY
 
-    contract_name = "PredictionMarket"
+    contract_name: ClassVar[str] = "PredictionMarket"
+    settles_in_rounds: ClassVar[bool] = True
 
     def __post_init__(self):
         if self.pieces < 2:
@@ -70,15 +262,31 @@ class PredictionMarket:
         if self.bounty <= 0 or self.min_stake <= 0:
             raise ValueError("bounty and min_stake must be positive (wei)")
 
+    @property
+    def hidden_test_size(self) -> int:
+        return self.test_size
+
     def constructor_args(self, piece_hashes) -> tuple:
         return (list(piece_hashes), self.min_stake, self.min_contributions, self.min_duration, self.reveal_wait,
                 self.claim_wait)
 
+    def deploy(self, chain, model, *, owner: str | None = None, name: str = "", encoder=None, encoder_uri: str = "",
+               test_set=None):
+        """Deploy a market as its provider; ``test_set`` is the hidden ``(X_test, y_test)``."""
+        if test_set is None:
+            raise ValueError("the prediction market needs the provider's hidden test set: pass test_set=(X, y) "
+                             "(or use dcai_lab.deploy_market)")
+        return market.deploy_market(chain, model, *test_set, self, owner=owner, encoder=encoder)
 
-MECHANISMS = {"deposit-refund-take": DepositRefundTake, "points": Points, "prediction-market": PredictionMarket}
+    def deposit_unit(self) -> int:
+        return self.min_stake
 
 
-def resolve(incentive) -> DepositRefundTake | Points | PredictionMarket:
+MECHANISMS: dict[str, type[Mechanism]] = {"deposit-refund-take": DepositRefundTake, "points": Points,
+                                          "prediction-market": PredictionMarket}
+
+
+def resolve(incentive) -> Mechanism:
     """A mechanism spec from a spec or a name (``"deposit-refund-take"``, ``"points"``,
     ``"prediction-market"``)."""
     if isinstance(incentive, str):
@@ -86,6 +294,32 @@ def resolve(incentive) -> DepositRefundTake | Points | PredictionMarket:
             return MECHANISMS[incentive.lower().replace("_", "-")]()
         except KeyError:
             raise ValueError(f"unknown incentive mechanism {incentive!r}; choose one of {sorted(MECHANISMS)}") from None
-    if not hasattr(incentive, "contract_name"):
+    if not hasattr(incentive, "contract_name") or not hasattr(incentive, "deploy"):
         raise TypeError(f"{incentive!r} is not an incentive mechanism spec: pass a name or e.g. DepositRefundTake()")
     return incentive
+
+
+def build(incentive, params: dict | None = None) -> Mechanism:
+    """The spec named ``incentive`` with ``params`` (a config's ``incentive_params``), checked."""
+    spec = resolve(incentive)
+    if not params:
+        return spec
+    try:
+        return type(spec)(**params)
+    except TypeError:
+        known = [f.name for f in fields(spec)]
+        raise ValueError(f"unknown parameters {sorted(set(params) - set(known))} for {type(spec).__name__}; "
+                         f"it takes {known}") from None
+
+
+def deploy_system(chain, model, incentive="deposit-refund-take", **kwargs):
+    """Deploy ``model`` (a twin, whose state becomes the contract's initial state) under ``incentive`` (a
+    name or a spec): the spec decides what is deployed. See :meth:`Mechanism.deploy`."""
+    return resolve(incentive).deploy(chain, model, **kwargs)
+
+
+def deploy_market(chain, model, X_test, y_test, mechanism=None, **kwargs):
+    """Deploy a prediction market as its provider, with ``mechanism`` (default settings if None); see
+    :func:`dcai_lab.market.deploy_market`."""
+    mechanism = PredictionMarket() if mechanism is None else resolve(mechanism)
+    return mechanism.deploy(chain, model, test_set=(X_test, y_test), **kwargs)

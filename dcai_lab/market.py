@@ -19,8 +19,7 @@ from eth_utils import keccak
 from tqdm.auto import tqdm
 from web3.logs import DISCARD
 
-from . import incentives
-from .chain import Chain
+from .deployed import DeployedModel, Payout, deploy_model
 from .models import ChainModel
 
 PHASES = ("initialisation", "participation", "reveal", "reward", "collection", "cancelled")
@@ -46,13 +45,15 @@ def piece_hash(data, labels) -> bytes:
 
 @dataclass(frozen=True)
 class Entry:
-    """One contribution to the market, as its Contribution event recorded it."""
+    """One contribution to the market, as its Contribution event recorded it (``gas_used``: of the
+    transaction that made it, None when rebuilt from logs)."""
 
     index: int
     author: str
     data: tuple[int, ...]
     label: int
     stake: int
+    gas_used: int | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -140,20 +141,19 @@ def settle(initial_model: ChainModel, entries: list[Entry], test_pieces, bounty:
 class Market:
     """A deployed prediction market; use :func:`deploy_market` (or ``chain.deploy_market``).
 
-    ``contract`` and ``model`` are web3 contracts; ``pieces`` the provider's test set as committed (the
-    provider's secret until revealed).
+    ``contract`` and ``model_contract`` are web3 contracts; ``mechanism`` the spec; ``pieces`` the provider's
+    test set as committed (the provider's secret until revealed).
     """
 
-    def __init__(self, chain: Chain, contract, model, twin_class, spec, pieces, initial_model, encoder=None):
-        self.chain, self.contract, self.model = chain, contract, model
-        self.twin_class, self.spec, self.pieces = twin_class, spec, pieces
+    def __init__(self, chain, contract, model: DeployedModel, mechanism, pieces, initial_model):
+        self.chain, self.contract, self.deployed = chain, contract, model
+        self.mechanism, self.pieces = mechanism, pieces
         self.initial_model = initial_model
-        self.encoder = encoder
         self.provider = self.chain.call(contract.functions.provider())
         self.sample_index = self.chain.call(contract.functions.sampleIndex())
 
     def __repr__(self):
-        return (f"<Market at {self.contract.address}: {self.twin_class.__name__}, phase {self.phase}, "
+        return (f"<Market at {self.contract.address}: {self.deployed.twin_class.__name__}, phase {self.phase}, "
                 f"{self.num_contributions} contributions>")
 
     # -- state ------------------------------------------------------------------------------------
@@ -168,8 +168,12 @@ class Market:
                 "active": active, "pool": self.chain.call(self.contract.functions.pool())}
 
     @property
+    def model_contract(self):
+        return self.deployed.model_contract
+
+    @property
     def num_classes(self) -> int:
-        return self.chain.call(self.model.functions.numClasses())
+        return self.deployed.num_classes
 
     @property
     def num_contributions(self) -> int:
@@ -208,50 +212,44 @@ class Market:
         logs = self.contract.events.Contribution().get_logs(from_block=0)
         return [Entry(e.args.index, e.args.author, tuple(e.args.data), e.args.label, e.args.stake) for e in logs]
 
-    def twin(self) -> ChainModel:
+    def twin(self, **params) -> ChainModel:
         """A twin holding the market's model as it is now."""
-        return self.twin_class.from_chain(self.model)
+        return self.deployed.twin(**params)
 
     def expected_settlement(self) -> Settlement:
         """The twin's settlement of this market's contributions: what processing the rewards must give."""
-        return settle(self.initial_model, self.entries(), self.scoring_pieces, self.spec.bounty, self.provider)
+        return settle(self.initial_model, self.entries(), self.scoring_pieces, self.mechanism.bounty, self.provider)
 
     # -- actions ----------------------------------------------------------------------------------
-    def _data(self, x) -> list[int]:
-        if isinstance(x, str):
-            if self.encoder is None:
-                raise TypeError("got raw text but this market has no encoder: pass encoder= to deploy_market")
-            x = self.encoder.encode_one(x)
-        return _ints(x)
-
     def add_data(self, x, label: int, *, sender: str | None = None, value: int | None = None) -> Entry:
         """Contribute one sample with the minimum stake (or ``value``; the excess is returned)."""
         sender = sender or self.chain.accounts[0]
         value = self.min_stake if value is None else value
-        receipt = self.chain.transact(self.contract.functions.addData(self._data(x), int(label)), sender=sender,
-                                      value=value, operation="add_data")
+        receipt = self.chain.transact(self.contract.functions.addData(self.deployed.encode(x), int(label)),
+                                      sender=sender, value=value, operation="add_data")
         e = self.contract.events.Contribution().process_receipt(receipt, errors=DISCARD)[0]["args"]
-        return Entry(e["index"], e["author"], tuple(e["data"]), e["label"], e["stake"])
+        return Entry(e["index"], e["author"], tuple(e["data"]), e["label"], e["stake"], receipt["gasUsed"])
 
     def predict(self, x) -> int:
-        return self.chain.call(self.model.functions.predict(self._data(x)))
+        """Free prediction by the market's model (a call, no transaction)."""
+        return self.deployed.predict(x)
 
     def evaluate(self, X, y) -> int:
         """Number of samples the market's model classifies correctly (one call)."""
-        return self.chain.call(self.model.functions.evaluate([self._data(x) for x in X], [int(v) for v in y]))
+        return self.deployed.evaluate(X, y)
 
     def end_participation(self, *, sender: str | None = None) -> None:
-        self.chain.transact(self.contract.functions.endParticipation(), sender=sender, operation="market:end")
+        self.chain.transact(self.contract.functions.endParticipation(), sender=sender, operation="end", phase="market")
 
     def reveal(self) -> None:
         """The provider reveals every piece but the sample, one transaction each."""
         for i, (data, labels) in enumerate(self.pieces):
             if i != self.sample_index:
                 self.chain.transact(self.contract.functions.revealPiece(i, data, labels), sender=self.provider,
-                                    operation="market:reveal")
+                                    operation="reveal", phase="market")
 
     def cancel(self, *, sender: str | None = None) -> None:
-        self.chain.transact(self.contract.functions.cancel(), sender=sender, operation="market:cancel")
+        self.chain.transact(self.contract.functions.cancel(), sender=sender, operation="cancel", phase="market")
 
     def process_rewards(self, *, batch: int = 64, reserve_gas: int | None = None, sender: str | None = None,
                         progress: bool = True) -> int:
@@ -275,7 +273,7 @@ class Market:
             start = state["cursor"] if state["stage"] == "replay" else 0
             chunk = [(list(e.data), e.label, e.author) for e in entries[start:start + batch]]
             self.chain.transact(self.contract.functions.processRewards(test, start, chunk, reserve), sender=sender,
-                                operation="market:reward")
+                                operation="reward", phase="market")
             sent += 1
             bar.set_postfix(round=state["round"], stage=state["stage"], cursor=state["cursor"])
             bar.update()
@@ -288,43 +286,47 @@ class Market:
         self.reveal()
         return self.process_rewards(progress=progress, **kwargs)
 
-    def withdraw(self, account: str) -> int:
+    def withdraw(self, account: str) -> Payout:
         """``account`` withdraws what the market owes it; returns the amount."""
         receipt = self.chain.transact(self.contract.functions.withdraw(), sender=account, operation="withdraw")
-        return self.contract.events.Withdrawal().process_receipt(receipt, errors=DISCARD)[0]["args"]["amount"]
+        amount = self.contract.events.Withdrawal().process_receipt(receipt, errors=DISCARD)[0]["args"]["amount"]
+        return Payout(amount, receipt["gasUsed"])
 
-    def take_unclaimed(self, account: str, *, sender: str) -> int:
+    def take_unclaimed(self, account: str, *, sender: str) -> Payout:
         receipt = self.chain.transact(self.contract.functions.takeUnclaimed(account), sender=sender,
                                       operation="withdraw")
-        return self.contract.events.Withdrawal().process_receipt(receipt, errors=DISCARD)[0]["args"]["amount"]
+        amount = self.contract.events.Withdrawal().process_receipt(receipt, errors=DISCARD)[0]["args"]["amount"]
+        return Payout(amount, receipt["gasUsed"])
 
 
-def deploy_market(chain: Chain, model: ChainModel, X_test, y_test, spec=None, *, owner: str | None = None,
+def deploy_market(chain, model: ChainModel, X_test, y_test, mechanism, *, owner: str | None = None,
                   encoder=None) -> Market:
     """Deploy a prediction market as its provider: the model with the twin's state, the market with the
-    bounty and the commitments to ``(X_test, y_test)`` in ``spec.pieces`` pieces; bind the model, save its
-    initial state and reveal the piece the contract drew, which opens participation.
+    bounty and the commitments to ``(X_test, y_test)`` in ``mechanism.pieces`` pieces; bind the model, save
+    its initial state and reveal the piece the contract drew, which opens participation.
 
-    ``spec`` is an :class:`dcai_lab.incentives.PredictionMarket` (default settings if None). Gas is
-    recorded as ``market:*`` operations.
+    ``mechanism`` is an :class:`dcai_lab.incentives.PredictionMarket` (``dcai_lab.deploy_market`` and
+    ``chain.deploy_market`` default it). Set-up is in the gas ledger's ``deploy`` phase, the provider's later
+    steps in its ``market`` phase.
     """
-    from .system import deploy_model
-
-    spec = spec or incentives.PredictionMarket()
-    if not isinstance(spec, incentives.PredictionMarket):
-        raise TypeError(f"spec must be an incentives.PredictionMarket, got {type(spec).__name__}")
-    if len(y_test) < spec.pieces:
-        raise ValueError(f"the test set has {len(y_test)} samples, fewer than the {spec.pieces} pieces")
+    if not getattr(mechanism, "settles_in_rounds", False):
+        raise TypeError(f"a market needs a prediction-market spec (incentives.PredictionMarket), got "
+                        f"{type(mechanism).__name__}")
+    if len(y_test) < mechanism.pieces:
+        raise ValueError(f"the test set has {len(y_test)} samples, fewer than the {mechanism.pieces} pieces")
     owner = owner or chain.accounts[0]
-    pieces = split_pieces(X_test, y_test, spec.pieces)
-    model_contract = deploy_model(chain, model, owner, operation="market:initialise")
-    market = chain.deploy("PredictionMarket", model_contract.address, *spec.constructor_args(
-        [piece_hash(d, l) for d, l in pieces]), sender=owner, value=spec.bounty, operation="market:initialise")
-    chain.transact(model_contract.functions.setTrainer(market.address), sender=owner, operation="market:initialise")
+    pieces = split_pieces(X_test, y_test, mechanism.pieces)
+    deployed = deploy_model(chain, model, owner, encoder=encoder)
+    model_contract = deployed.model_contract
+    market = chain.deploy("PredictionMarket", model_contract.address, *mechanism.constructor_args(
+        [piece_hash(d, l) for d, l in pieces]), sender=owner, value=mechanism.bounty)
+    chain.transact(model_contract.functions.setTrainer(market.address), sender=owner, operation="bind",
+                   phase="deploy")
     total = chain.call(model_contract.functions.numWords())
     per_tx = max(1, (chain.block_gas_limit * 9 // 10 - 100_000) // GAS_PER_SAVED_WORD)
     for _ in range(max(1, -(-total // per_tx))):
-        chain.transact(market.functions.saveModel(per_tx), sender=owner, operation="market:initialise")
+        chain.transact(market.functions.saveModel(per_tx), sender=owner, operation="save model", phase="deploy")
     sample = chain.call(market.functions.sampleIndex())
-    chain.transact(market.functions.revealSample(*pieces[sample]), sender=owner, operation="market:reveal sample")
-    return Market(chain, market, model_contract, type(model), spec, pieces, copy.deepcopy(model), encoder)
+    chain.transact(market.functions.revealSample(*pieces[sample]), sender=owner, operation="reveal sample",
+                   phase="market")
+    return Market(chain, market, deployed, mechanism, pieces, copy.deepcopy(model))

@@ -1,29 +1,27 @@
 """Twin-only mode: the same simulation with no chain at all, for quick parameter sweeps.
 
-:class:`OffchainChain` and :class:`OffchainSystem` stand in for :class:`~dcai_lab.chain.Chain` and
-:class:`~dcai_lab.system.System`: the model is its Python twin (the contract's exact arithmetic), the
-Deposit-Refund-Take and Points rules and the records are the contracts' rules in Python, and each
-transaction's gas is *estimated* by a :class:`GasModel` fitted on a chain run of the same experiment.
-Accuracy and balances are what the chain would give for the same sequence of operations; gas is an
-estimate whose error the fit reports (``GasModel.error``).
+:class:`OffchainSystem` stands in for :class:`~dcai_lab.system.System` on a chain without an EVM
+(``Chain.twin_only()``): the model is its Python twin (the contract's exact arithmetic), the trainer and
+data handler are their rules in Python, the mechanism's rules come from its spec
+(:meth:`dcai_lab.incentives.Mechanism.rules`), and each transaction's gas is *estimated* by a
+:class:`GasModel` fitted on a chain run of the same experiment. Accuracy and balances are what the chain
+would give for the same sequence of operations; gas is an estimate whose error the fit reports
+(``GasModel.error``).
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
-import math
-import os
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ContractRevert
-from .gas import GasLedger
+from . import settings
+from .deployed import Payout
+from .errors import ContractRevert, ModelRevert
 from .system import Contribution
-
-BLOCK_GAS_LIMIT = 30_000_000
 
 
 @dataclass
@@ -69,46 +67,15 @@ class GasModel:
         return cls(**json.loads(Path(path).read_text()))
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("DCAI_LAB_CACHE", Path.home() / ".cache" / "dcai-lab"))
-
-
 def cache_key(config: dict) -> str:
     """Gas depends on the dataset, model, mechanism and its parameters, not on who contributes when."""
     keys = ("dataset", "model", "incentive", "incentive_params", "initial_fraction", "fork")
     return hashlib.sha256(json.dumps({k: config.get(k) for k in keys}, sort_keys=True).encode()).hexdigest()[:16]
 
 
-class OffchainChain:
-    """A clock, accounts and a gas ledger of estimates; every operation is one block, one second apart."""
-
-    fork = "twin"
-
-    def __init__(self, gas_model: GasModel, num_accounts: int = 10, start: int = 1_700_000_000):
-        self.accounts = [f"0x{i + 1:040x}" for i in range(num_accounts)]
-        self.gas = GasLedger()
-        self.gas_model = gas_model
-        self.block_gas_limit = BLOCK_GAS_LIMIT
-        self.now = start
-        self._next = start + 1
-        self._block = 0
-
-    def time_travel(self, seconds: float = 0, **delta) -> int:
-        """As on the embedded chain: a block just before the target time, the next operation at it."""
-        target = self.now + int(seconds + timedelta(**delta).total_seconds())
-        self.now, self._next = max(self.now, target - 1), target
-        return target
-
-    def mine(self, operation: str, sender: str, length: int = 0, gas: int | None = None) -> int:
-        """Advance the clock by one block and record the operation's estimated gas; returns the time."""
-        self.now = max(self._next, self.now + 1)
-        self._next = self.now + 1
-        self._block += 1
-        gas = self.gas_model.estimate(operation, length) if gas is None else gas
-        receipt = {"gasUsed": gas, "blockNumber": self._block, "to": None, "contractAddress": None, "status": 1,
-                   "transactionHash": self._block.to_bytes(32, "big")}
-        self.gas.record(operation, receipt, self.now, sender)
-        return self.now
+def gas_model_path(config: dict) -> Path:
+    """Where the gas model of this setting is cached (under ``$DCAI_LAB_CACHE``)."""
+    return settings.cache_dir() / "gas-models" / f"{cache_key(config)}.json"
 
 
 def _key(c: Contribution) -> tuple:
@@ -125,18 +92,20 @@ class _Record:
 
 
 class OffchainSystem:
-    """The trainer, data handler and mechanism (Deposit-Refund-Take or Points) as Python rules, with the
-    model twin. Same methods as :class:`~dcai_lab.system.System`; reverts raise the same ContractRevert."""
+    """The trainer and data handler as Python rules, the mechanism's rules from its spec, and the model twin.
+    Same methods as :class:`~dcai_lab.system.System`; reverts raise the same ContractRevert, checked in the
+    contracts' order. ``chain`` is a ``Chain.twin_only()``: it keeps time and records estimated gas."""
 
-    def __init__(self, chain: OffchainChain, model, spec):
-        self.chain, self.model_twin, self.incentive = chain, model, spec
+    def __init__(self, chain, model, mechanism, gas_model: GasModel):
+        self.chain, self.model_twin, self.mechanism, self.gas_model = chain, model, mechanism, gas_model
         self.owner = chain.accounts[0]
         self.records: dict[tuple, _Record] = {}
-        self.valid: dict[str, int] = {}
-        self.total_valid = 0
-        self.points: dict[str, int] = {}
-        chain.mine("deploy", self.owner, gas=chain.gas_model.deploy)
-        self.last_update = chain.now
+        chain.record_estimate("system", self.owner, gas_model.deploy, phase="deploy")
+        self.rules = mechanism.rules(owner=self.owner, start=chain.now)
+
+    def _mine(self, name: str, sender: str, length: int) -> int:
+        """One transaction's estimated gas, in a block of its own; the block's time."""
+        return self.chain.record_estimate(name, sender, self.gas_model.estimate(name, length)).block_time
 
     @property
     def num_classes(self) -> int:
@@ -152,96 +121,64 @@ class OffchainSystem:
         return int(self.model_twin.predict([x])[0])
 
     def deposit_required(self, at: int | None = None) -> int:
-        if self.incentive.contract_name != "DepositRefundTake":
-            return 0
-        at = self.chain.now + 1 if at is None else at
-        elapsed = at - self.last_update if at > self.last_update else 1
-        return self.incentive.cost_weight * 3600 // math.isqrt(elapsed)
+        return self.rules.deposit_required(self.chain.next_block_time if at is None else at)
 
     def add_data(self, x, label: int, *, sender: str, value: int | None = None) -> Contribution:
-        data = tuple(int(v) for v in x)
-        t = max(self.chain._next, self.chain.now + 1)
-        deposit = self.deposit_required(t)
-        value = deposit if value is None else value
-        if value < deposit:
-            raise ContractRevert("add_data", "DepositTooSmall", {"required": deposit, "sent": value})
-        try:
-            self.model_twin.partial_fit([list(data)], [int(label)])
-        except OverflowError as err:
-            raise ContractRevert("add_data", str(err).split(":")[0]) from None
-        self.chain.mine("add_data", sender, len(data))
-        self.last_update = self.chain.now
-        c = Contribution(data, int(label), self.chain.now, sender, deposit)
-        if _key(c) in self.records:
+        """As ``CollaborativeTrainer.addData``: the model's update first (its checks and overflows revert
+        first), then the mechanism's deposit, then the record."""
+        data, label, t = tuple(int(v) for v in x), int(label), self.chain.next_block_time
+        required = self.rules.deposit_required(t)
+        value = required if value is None else value
+        if value < required:
+            # The contract would revert in the model before the deposit check: find out on a copy, so that
+            # a refused contribution changes nothing.
+            self._update(copy.deepcopy(self.model_twin), data, label)
+        else:
+            self._update(self.model_twin, data, label)
+        deposit = self.rules.handle_add_data(sender, value, t)
+        c = Contribution(data, label, t, sender, deposit)
+        if _key(c) in self.records:  # two contributions in one block with the same data: the handler refuses
             raise ContractRevert("add_data", "DuplicateContribution", {"key": c.key})
         self.records[_key(c)] = _Record(deposit, deposit)
-        return c
+        self._mine("add_data", sender, len(data))
+        return Contribution(data, label, t, sender, deposit, self.chain.gas.records[-1].gas_used)
+
+    @staticmethod
+    def _update(model, data, label) -> None:
+        try:
+            model.partial_fit([list(data)], [label])
+        except ModelRevert as err:
+            raise ContractRevert("add_data", err.error, err.args_) from None
+
+    def refund(self, c: Contribution, *, sender: str | None = None) -> Payout:
+        r = self._claim(c, c.author, "refund")
+        t = self.chain.next_block_time
+        amount = self.rules.handle_refund(c.author, r.deposit, r.claimable, c.added_time, self._agrees(c), t)
+        r.refunded, r.claimable = True, r.claimable - amount
+        self._mine("refund", c.author, len(c.data))
+        return Payout(amount, self.chain.gas.records[-1].gas_used)
+
+    def report(self, c: Contribution, *, sender: str) -> Payout:
+        r = self._claim(c, sender, "report")
+        t = self.chain.next_block_time
+        amount = self.rules.handle_report(sender, c.author, r.deposit, r.claimable, c.added_time, self._agrees(c), t)
+        r.claimed_by.add(sender)
+        r.claimable -= amount
+        self._mine("report", sender, len(c.data))
+        return Payout(amount, self.chain.gas.records[-1].gas_used)
 
     def _agrees(self, c: Contribution) -> bool:
         return self.predict(c.data) == c.label
 
-    def refund(self, c: Contribution, *, sender: str | None = None) -> int:
-        r = self._record(c, "refund")
-        if r.refunded:
-            raise ContractRevert("refund", "AlreadyClaimed", {"key": c.key, "claimant": c.author})
-        now = max(self.chain._next, self.chain.now + 1)
-        if now < c.added_time + self.incentive.refund_wait:
-            raise ContractRevert("refund", "ClaimTooEarly", {"availableAt": c.added_time + self.incentive.refund_wait})
-        if not self._agrees(c):
-            raise ContractRevert("refund", "ModelDisagrees")
-        amount = 0
-        if self.incentive.contract_name == "DepositRefundTake":
-            if r.claimable == 0:
-                raise ContractRevert("refund", "NothingLeftToClaim")
-            amount = r.claimable
-            self.total_valid += 1
-        else:
-            self.points[c.author] = self.points.get(c.author, 0) + 1
-        self.valid[c.author] = self.valid.get(c.author, 0) + 1
-        r.refunded, r.claimable = True, r.claimable - amount
-        self.chain.mine("refund", c.author, len(c.data))
-        return amount
-
-    def report(self, c: Contribution, *, sender: str) -> int:
-        r = self._record(c, "report")
-        if sender in r.claimed_by:
-            raise ContractRevert("report", "AlreadyClaimed", {"key": c.key, "claimant": sender})
-        if sender == c.author:
-            raise ContractRevert("report", "CannotReportOwnData")
-        now = max(self.chain._next, self.chain.now + 1)
-        age = now - c.added_time
-        spec = self.incentive
-        if spec.contract_name == "DepositRefundTake":
-            if r.claimable == 0:
-                raise ContractRevert("report", "NothingLeftToClaim")
-            if age >= spec.any_address_claim_wait or (sender == self.owner and age >= spec.owner_claim_wait):
-                amount = r.claimable
-            else:
-                self._check_report(c, age)
-                valid = self.valid.get(sender, 0)
-                if valid == 0:
-                    raise ContractRevert("report", "NoValidContributions", {"reporter": sender})
-                amount = min(c.deposit * valid // self.total_valid, r.claimable)
-        else:
-            self._check_report(c, age)
-            self.points[sender] = self.points.get(sender, 0) + 1
-            amount = 0
-        r.claimed_by.add(sender)
-        r.claimable -= amount
-        self.chain.mine("report", sender, len(c.data))
-        return amount
-
-    def _check_report(self, c, age):
-        if age < self.incentive.refund_wait:
-            raise ContractRevert("report", "ClaimTooEarly", {"availableAt": c.added_time + self.incentive.refund_wait})
-        if self._agrees(c):
-            raise ContractRevert("report", "ModelAgrees")
-
-    def _record(self, c, operation) -> _Record:
+    def _claim(self, c: Contribution, claimant: str, operation: str) -> _Record:
+        """The data handler's ``claim``: the record must exist and the claimant not have claimed it."""
         try:
-            return self.records[_key(c)]
+            r = self.records[_key(c)]
         except KeyError:
             raise ContractRevert(operation, "RecordNotFound", {"key": c.key}) from None
+        if r.refunded if claimant == c.author else claimant in r.claimed_by:
+            raise ContractRevert(operation, "AlreadyClaimed", {"key": c.key, "claimant": claimant})
+        return r
 
     def claimable(self, c: Contribution) -> int:
         return self.records[_key(c)].claimable
@@ -251,4 +188,4 @@ class OffchainSystem:
         return r.refunded if claimant == c.author else claimant in r.claimed_by
 
     def num_valid(self, account: str) -> int:
-        return self.valid.get(account, 0)
+        return self.rules.num_valid.get(account, 0)

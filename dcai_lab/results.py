@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .gas import DEPLOY
+
 FILES = {"contributions": "contributions.csv", "accuracy": "accuracy.csv", "balances": "balances.csv",
          "gas": "gas.csv"}
 
@@ -16,15 +18,12 @@ def usd(gas, gas_price_gwei: float, eth_usd: float):
 
 
 def gas_table(gas: pd.DataFrame, gas_price_gwei: float = 4.0, eth_usd: float = 373.0) -> pd.DataFrame:
-    """Gas per operation (set-up summed over its transactions: deploy, market:initialise; others averaged)
-    and its USD cost."""
+    """Gas per operation (a deployment summed over its transactions; other operations averaged) and its
+    USD cost. ``gas`` is a gas ledger's DataFrame (its ``operation`` column)."""
     ok = gas[gas["status"] == 1]
     op = ok["operation"]
-    op = op.mask(op.str.startswith("deploy"), "deploy").mask(op.str.startswith("market:initialise"),
-                                                              "market:initialise")
-    summed = ("deploy", "market:initialise")
-    order = list(dict.fromkeys(["deploy", "market:initialise", "add_data", "refund", "report"] + sorted(set(op))))
-    rows = {name: (ok.loc[op == name, "gas_used"].sum() if name in summed else ok.loc[op == name, "gas_used"].mean())
+    order = list(dict.fromkeys([DEPLOY, "add_data", "refund", "report"] + sorted(set(op))))
+    rows = {name: (ok.loc[op == name, "gas_used"].sum() if name == DEPLOY else ok.loc[op == name, "gas_used"].mean())
             for name in order if (op == name).any()}
     table = pd.DataFrame({"gas": pd.Series(rows).round().astype(int)})
     table["transactions"] = [int((op == name).sum()) for name in table.index]

@@ -82,16 +82,14 @@ def stream(system, samples, labels=None, *, encoder=None, policy=None, seconds_b
             try:
                 c = system.add_data(x, label, sender=sender)
             except ContractRevert as err:
-                last = chain.gas.records[-1] if chain.gas.records else None
                 result.records.append(StreamRecord(i, sender, label, "reverted", err.error,
-                                                   gas_used=last.gas_used if last else 0))
+                                                   gas_used=err.gas_used or 0))
                 if stop_on_revert:
                     break
             else:
-                last = chain.gas.records[-1]
                 result.contributions.append(c)
                 result.records.append(StreamRecord(i, sender, label, "added", deposit=c.deposit,
-                                                   gas_used=last.gas_used, block_time=c.added_time))
+                                                   gas_used=c.gas_used, block_time=c.added_time))
             bar.update()
     except KeyboardInterrupt:
         result.interrupted = True

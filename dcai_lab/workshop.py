@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import datasets, encoders, experiments, incentives
+from . import datasets, incentives
 from .chain import Chain
+from .encoded import encode
+from .models import registry
 
 ETHER = 10**18
 
@@ -46,11 +48,12 @@ def spam_price(cost_weight: int, dataset: str = "breast_cancer") -> dict:
     for an hour deposits in all, and what an honest contribution ten minutes after the last one deposits."""
     task = datasets.task(dataset)
     train = datasets.load(dataset, "train")
-    enc = encoders.for_task(task, train)
-    X, y = experiments.encode(task, enc, train)
-    twin = experiments.make_model("perceptron", enc.n_features, task.n_classes, 0).fit(X[:50], y[:50])
+    model = registry.entry("perceptron")
+    enc = model.default_encoder(task, train)
+    X, y = encode(task, enc, train)
+    twin = model.make(n_features=enc.n_features, n_classes=task.n_classes, seed=0).fit(X[:50], y[:50])
     chain = Chain()
-    system = chain.deploy_system(twin, incentives.DepositRefundTake(cost_weight=int(cost_weight)))
+    system = incentives.DepositRefundTake(cost_weight=int(cost_weight)).deploy(chain, twin)
     spammer, honest = chain.accounts[1:3]
     spent = 0
     for i in range(SPAM_COUNT):

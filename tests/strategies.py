@@ -23,7 +23,7 @@ def sparse_perceptron(draw):
     n = draw(st.integers(1, 40))
     w = st.one_of(st.integers(-5000, 5000), near(INT32), near(-INT32 - 1 + 3000))
     twin = models.SparsePerceptron(n_features=n, learning_rate=draw(st.integers(1, 3000)))
-    twin._init_state(draw(st.lists(w, min_size=n, max_size=n)), draw(st.integers(-10_000, 10_000)))
+    twin.set_state(draw(st.lists(w, min_size=n, max_size=n)), draw(st.integers(-10_000, 10_000)))
     return twin, sparse_sample(n), st.integers(0, 1)
 
 
@@ -33,7 +33,7 @@ def dense_perceptron(draw):
     limit = draw(st.sampled_from([1000, 10**6, INT32]))
     w = st.one_of(st.integers(-10**12, 10**12), near(INT64, 10**15), near(-INT64 + 10**15, 10**15))
     twin = models.DensePerceptron(n_features=n, learning_rate=draw(st.integers(1, 1000)), max_abs_value=limit)
-    twin._init_state(draw(st.lists(w, min_size=n, max_size=n)), draw(st.integers(-10**9, 10**9)))
+    twin.set_state(draw(st.lists(w, min_size=n, max_size=n)), draw(st.integers(-10**9, 10**9)))
     sample = st.lists(st.integers(-limit, limit), min_size=n, max_size=n)
     return twin, sample, st.integers(0, 1)
 
@@ -45,7 +45,7 @@ def naive_bayes(draw):
     max_length = draw(st.integers(1, 12))
     twin = models.NaiveBayes(n_features=n, n_classes=c, smoothing=draw(st.integers(1, 5000)),
                              max_input_length=max_length)
-    twin._init_state(draw(st.lists(count, min_size=n * c, max_size=n * c)),
+    twin.set_state(draw(st.lists(count, min_size=n * c, max_size=n * c)),
                      draw(st.lists(st.integers(0, 30), min_size=c, max_size=c)))
     return twin, sparse_sample(n, repeats=True, max_length=max_length), st.integers(0, c - 1)
 
@@ -55,7 +55,7 @@ def sparse_centroid(draw):
     n, c = draw(st.integers(1, 25)), draw(st.integers(2, 4))
     s = st.one_of(st.integers(0, 40), near(2**32 - 1, 3))
     twin = models.SparseNearestCentroid(n_features=n, n_classes=c)
-    twin._init_state(draw(st.lists(s, min_size=n * c, max_size=n * c)),
+    twin.set_state(draw(st.lists(s, min_size=n * c, max_size=n * c)),
                      draw(st.lists(st.integers(0, 30), min_size=c, max_size=c)))
     return twin, sparse_sample(n), st.integers(0, c - 1)
 
@@ -66,7 +66,7 @@ def dense_centroid(draw):
     limit = draw(st.sampled_from([1000, 10**6, INT32]))
     s = st.one_of(st.integers(-10**9, 10**9), near(INT64, 2**32), near(-INT64 + 2**32, 2**32))
     twin = models.DenseNearestCentroid(n_features=n, n_classes=c, max_abs_value=limit)
-    twin._init_state(draw(st.lists(s, min_size=n * c, max_size=n * c)),
+    twin.set_state(draw(st.lists(s, min_size=n * c, max_size=n * c)),
                      draw(st.lists(st.integers(0, 30), min_size=c, max_size=c)))
     return twin, st.lists(st.integers(-limit, limit), min_size=n, max_size=n), st.integers(0, c - 1)
 

@@ -7,6 +7,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from ..errors import InputRefused
+
 # Gas to write one fresh parameter word plus its calldata: sizes the initialisation chunks.
 GAS_PER_NEW_WORD = 22_100 + 32 * 16
 CHUNK_OVERHEAD_GAS = 100_000
@@ -20,14 +22,58 @@ class ChainModel(ClassifierMixin, BaseEstimator, ABC):
     A subclass names its contract, gives its constructor arguments and its parameter words (the
     contract's PackedWords, loaded in chunks that fit a block), and reads a deployed contract back.
     ``to_chain_params()`` is the whole state, so two twins hold the same model exactly when their
-    chain parameters are equal.
+    chain parameters are equal; ``from_chain_params`` is its inverse. ``set_state`` gives a twin a
+    chosen state (weights, counts or sums) without training, e.g. to deploy a given model.
+    Constructor parameters are keyword-only, as in scikit-learn.
     """
 
     contract_name: str
+    # The keys of to_chain_params(), which from_chain_params() takes: exactly these.
+    chain_param_keys: tuple[str, ...]
 
     @abstractmethod
     def to_chain_params(self) -> dict:
         """Everything the contract is deployed with, as plain Python values."""
+
+    @classmethod
+    @abstractmethod
+    def from_chain_params(cls, params: dict, **estimator_params) -> "ChainModel":
+        """The twin whose ``to_chain_params()`` is ``params``: the inverse of :meth:`to_chain_params`.
+
+        Parameters
+        ----------
+        params : dict
+            Chain parameters, with exactly the keys :attr:`chain_param_keys`. Derived values (Naive
+            Bayes' token totals, nearest centroid's squared norms) must agree with the counts or sums.
+        **estimator_params
+            Constructor arguments the contract does not hold (``max_iter``, ``shuffle``,
+            ``random_state``), as for :meth:`from_chain`.
+
+        Returns
+        -------
+        ChainModel
+            A twin with that state: ``type(m).from_chain_params(m.to_chain_params())`` predicts as
+            ``m`` and has the same chain parameters.
+        """
+
+    @abstractmethod
+    def set_state(self, *state) -> "ChainModel":
+        """Give the twin this state instead of training it (the arguments differ per model: see the
+        subclass); no argument means the zero state a new contract starts from. Returns ``self``."""
+
+    @classmethod
+    def _check_chain_params(cls, params: dict) -> None:
+        """Refuse chain parameters of another model: missing or unexpected keys, named."""
+        if not isinstance(params, dict):
+            raise TypeError(f"{cls.__name__}.from_chain_params takes a dict, got {type(params).__name__}")
+        missing = [k for k in cls.chain_param_keys if k not in params]
+        unexpected = sorted(set(params) - set(cls.chain_param_keys))
+        if missing or unexpected:
+            raise ValueError(f"not {cls.__name__} chain parameters: "
+                             + "; ".join(part for part in (missing and f"missing {', '.join(missing)}",
+                                                           unexpected and f"unexpected {', '.join(unexpected)}")
+                                         if part)
+                             + f" (expected {', '.join(cls.chain_param_keys)})")
 
     @abstractmethod
     def constructor_args(self) -> tuple:
@@ -52,7 +98,7 @@ class ChainModel(ClassifierMixin, BaseEstimator, ABC):
         """(web3 call, operation name) pairs that load the words, each fitting in a block."""
         words = self.words()
         per_tx = max(1, (block_gas_limit * 9 // 10 - CHUNK_OVERHEAD_GAS) // GAS_PER_NEW_WORD)
-        return [(contract.functions.setWords(start, words[start:start + per_tx]), "deploy:weights")
+        return [(contract.functions.setWords(start, words[start:start + per_tx]), "weights")
                 for start in range(0, len(words), per_tx)
                 if any(words[start:start + per_tx])]  # storage starts at zero: all-zero chunks need no transaction
 
@@ -124,7 +170,9 @@ def sparse_rows(X, n_features: int, max_length: int | None = None, repeats: bool
         lengths = np.asarray(X.sum(axis=1)).reshape(-1)
         bad = np.flatnonzero((lengths == 0) | (lengths > max_length))
         if len(bad):
-            raise ValueError(f"sample {bad[0]} has {lengths[bad[0]]} features; the model takes 1 to {max_length}")
+            error = "EmptyData" if lengths[bad[0]] == 0 else "TooManyFeatures"
+            raise InputRefused(error, f"sample {bad[0]} has {lengths[bad[0]]} features; the model takes 1 to "
+                                      f"{max_length}")
     return X
 
 
@@ -139,27 +187,28 @@ def check_sparse_sample(indices, n_features: int, max_length: int | None = None,
     """The contract's SparseInput rules, with the same wording as its errors."""
     n = len(indices)
     if n == 0:
-        raise ValueError(f"{where}: EmptyData — a sample needs at least one feature")
+        raise InputRefused("EmptyData", f"{where}: EmptyData — a sample needs at least one feature")
     if max_length is not None and n > max_length:
-        raise ValueError(f"{where}: TooManyFeatures — {n} features, the model takes at most {max_length}")
+        raise InputRefused("TooManyFeatures", f"{where}: TooManyFeatures — {n} features, the model takes at most "
+                            f"{max_length}", {"length": n, "maxLength": max_length})
     if indices.min() < 0 or indices.max() >= n_features:
-        raise ValueError(f"{where}: IndexOutOfRange — indices must be in [0, {n_features})")
+        raise InputRefused("IndexOutOfRange", f"{where}: IndexOutOfRange — indices must be in [0, {n_features})")
     steps = np.diff(indices)
     if n > 1 and (np.any(steps < 0) if repeats else np.any(steps <= 0)):
         order = "non-decreasing" if repeats else "sorted and unique"
-        raise ValueError(f"{where}: IndicesNotIncreasing — indices must be {order}")
+        raise InputRefused("IndicesNotIncreasing", f"{where}: IndicesNotIncreasing — indices must be {order}")
 
 
 def dense_rows(X, n_features: int, max_abs: int) -> np.ndarray:
     """Fixed-point samples as an int64 array, checked by the contract's DenseInput rules."""
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] != n_features:
-        raise ValueError(f"WrongLength — samples must have {n_features} values, got shape {X.shape}")
+        raise InputRefused("WrongLength", f"WrongLength — samples must have {n_features} values, got shape {X.shape}")
     if not np.issubdtype(X.dtype, np.integer):
         raise TypeError("dense samples are fixed-point integers (1_000_000 = 1.0): use encoders.FixedPoint")
     X = X.astype(np.int64)
     if X.size and np.abs(X).max() > max_abs:
-        raise ValueError(f"ValueOutOfRange — values must be within ±{max_abs}")
+        raise InputRefused("ValueOutOfRange", f"ValueOutOfRange — values must be within ±{max_abs}")
     return X
 
 
@@ -167,8 +216,31 @@ def check_labels(y, n_classes: int) -> np.ndarray:
     y = np.asarray(y, dtype=np.int64).reshape(-1)
     bad = y[(y < 0) | (y >= n_classes)]
     if bad.size:
-        raise ValueError(f"UnknownLabel — labels must be 0 .. {n_classes - 1}, got {bad[0]}")
+        raise InputRefused("UnknownLabel", f"UnknownLabel — labels must be 0 .. {n_classes - 1}, got {bad[0]}")
     return y
+
+
+def state_array(values, shape: tuple[int, ...], bits: int, signed: bool, what: str) -> np.ndarray:
+    """``values`` as an int64 array of ``shape`` (a flat sequence in C order also fits), each an integer
+    within the contract's ``bits``-wide lanes: a state the contract could not hold is refused here, named,
+    rather than when it is packed for deployment."""
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    size = int(np.prod(shape))
+    arr = np.asarray(values)
+    if arr.size != size:
+        raise ValueError(f"{what} must have {' x '.join(map(str, shape))} = {size} values, got {arr.size}")
+    arr = arr.reshape(-1)
+    if arr.dtype.kind not in "iu":  # floats or Python ints past int64: check each value exactly
+        ints = arr.astype(object)
+        fractional = [i for i, v in enumerate(ints) if int(v) != v]
+        if fractional:
+            raise ValueError(f"{what}: value {ints[fractional[0]]} at position {fractional[0]} is not an integer")
+        arr = ints
+    if arr.size and not (lo <= int(arr.min()) and int(arr.max()) <= hi):
+        position = int(np.argmin(arr) if int(arr.min()) < lo else np.argmax(arr))
+        kind = "int" if signed else "uint"
+        raise ValueError(f"{what}: value {arr[position]} at position {position} does not fit in {kind}{bits}")
+    return arr.astype(np.int64).reshape(shape)
 
 
 def object_ints(a) -> np.ndarray:

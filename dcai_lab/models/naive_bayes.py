@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import ChainModel, check_labels, pack_lanes, read_words, row_tokens, sparse_rows, unpack_lanes
+from ..errors import ParameterOverflow
+from ._base import (ChainModel, check_labels, pack_lanes, read_words, row_tokens, sparse_rows, state_array,
+                    unpack_lanes)
 
 COUNT_MAX = 2**32 - 1
 TOKENS_MAX = 2**53 - 1
@@ -36,9 +38,10 @@ class NaiveBayes(ChainModel):
     """
 
     contract_name = "NaiveBayes"
+    chain_param_keys = ("numClasses", "numFeatures", "maxInputLength", "smoothing", "samples", "tokens", "counts")
     SCALE = 1000
 
-    def __init__(self, n_features=1000, n_classes=2, smoothing=1000, max_input_length=None):
+    def __init__(self, *, n_features=1000, n_classes=2, smoothing=1000, max_input_length=None):
         self.n_features = n_features
         self.n_classes = n_classes
         self.smoothing = smoothing
@@ -55,6 +58,43 @@ class NaiveBayes(ChainModel):
         self.classes_ = np.arange(C)
         self.feature_count_ = np.zeros((V, C), np.int64) if counts is None else np.asarray(counts, np.int64).reshape(V, C)
         self.class_count_ = np.zeros(C, np.int64) if samples is None else np.asarray(samples, np.int64)
+
+    def set_state(self, feature_count=None, class_count=None):
+        """Give the model these counts (zero counts for what is not given).
+
+        Parameters
+        ----------
+        feature_count : array-like of int, optional
+            Token counts S_cf, shape (n_features, n_classes), or flat feature-major (f * n_classes + c)
+            as in the chain parameters; each a uint32.
+        class_count : sequence of int, optional
+            Samples N_c per class (the prior), each below 2**63 (the twin holds them as int64; the
+            contract would take up to 2**64 - 1, far past anything contributions can add).
+
+        Returns
+        -------
+        self
+        """
+        V, C = self.n_features, self.n_classes
+        if feature_count is not None:
+            feature_count = state_array(feature_count, (V, C), 32, signed=False, what="feature_count")
+            if feature_count.sum(axis=0).max(initial=0) > TOKENS_MAX:
+                raise ValueError(f"feature_count: a class has more than {TOKENS_MAX} tokens (2**53 - 1)")
+        if class_count is not None:
+            class_count = state_array(class_count, (C,), 63, signed=False, what="class_count")
+        self._init_state(feature_count, class_count)
+        return self
+
+    @classmethod
+    def from_chain_params(cls, params: dict, **estimator_params):
+        cls._check_chain_params(params)
+        model = cls(n_features=params["numFeatures"], n_classes=params["numClasses"], smoothing=params["smoothing"],
+                    max_input_length=params["maxInputLength"], **estimator_params)
+        model.set_state(params["counts"], params["samples"])
+        if [int(t) for t in params["tokens"]] != model.token_count_.tolist():
+            raise ValueError("the chain parameters' tokens do not match their counts (tokens[c] is the sum of "
+                             "counts[f * numClasses + c] over f)")
+        return model
 
     @property
     def token_count_(self) -> np.ndarray:
@@ -76,7 +116,7 @@ class NaiveBayes(ChainModel):
         tokens = counts.sum(axis=0)
         if counts.max(initial=0) > COUNT_MAX or tokens.max(initial=0) > TOKENS_MAX:
             if len(y) == 1:
-                raise OverflowError("CountOverflow: a count would pass 2**32 - 1 or a class's tokens 2**53 - 1")
+                raise ParameterOverflow("CountOverflow", "CountOverflow: a count would pass 2**32 - 1 or a class's tokens 2**53 - 1")
             for i in range(len(y)):  # counts only grow: apply samples up to the one the contract refuses
                 self.partial_fit(X[i], y[i:i + 1])
         self.feature_count_ = counts
@@ -100,7 +140,8 @@ class NaiveBayes(ChainModel):
         scores = self._log_scores(X)
         best = np.argmax(scores, axis=1)
         ordered = np.sort(scores, axis=1)
-        gap = ordered[:, -1] - ordered[:, -2]
+        with np.errstate(invalid="ignore"):  # -inf - -inf (classes without samples) is NaN: a close call
+            gap = ordered[:, -1] - ordered[:, -2]
         for i in np.flatnonzero(~(gap > CLOSE_CALL)):  # close calls (and -inf ties): the exact products
             best[i] = self._predict_exact(row_tokens(X, i))
         return best.astype(np.int64)

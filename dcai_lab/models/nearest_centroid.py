@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ParameterOverflow
 from ._base import (ChainModel, check_labels, dense_rows, object_ints, pack_lanes, read_words, sparse_rows,
-                    unpack_lanes)
+                    state_array, unpack_lanes)
 
 SUM32_MAX = 2**32 - 1
 SAMPLES_MAX = 2**32 - 1
@@ -24,6 +25,41 @@ class _NearestCentroid(ChainModel):
         self.classes_ = np.arange(C)
         self.sums_ = np.zeros((V, C), np.int64) if sums is None else np.asarray(sums, np.int64).reshape(V, C)
         self.class_count_ = np.zeros(C, np.int64) if samples is None else np.asarray(samples, np.int64)
+
+    def set_state(self, sums=None, class_count=None):
+        """Give the model these class sums and sample counts (zeros for what is not given).
+
+        Parameters
+        ----------
+        sums : array-like of int, optional
+            Feature sums S_c, shape (n_features, n_classes), or flat feature-major (f * n_classes + c)
+            as in the chain parameters; uint32 for the sparse model, int64 (fixed point) for the dense one.
+        class_count : sequence of int, optional
+            Samples N_c per class, each below 2**32.
+
+        Returns
+        -------
+        self
+        """
+        V, C = self.n_features, self.n_classes
+        lo, _ = self._sum_range
+        if sums is not None:
+            sums = state_array(sums, (V, C), self.sum_bits, signed=lo < 0, what="sums")
+        if class_count is not None:
+            class_count = state_array(class_count, (C,), 32, signed=False, what="class_count")
+        self._init_state(sums, class_count)
+        return self
+
+    @classmethod
+    def from_chain_params(cls, params: dict, **estimator_params):
+        cls._check_chain_params(params)
+        model = cls(n_features=params["numFeatures"], n_classes=params["numClasses"],
+                    **cls._settings_from_chain(params), **estimator_params)
+        model.set_state(params["sums"], params["samples"])
+        if [int(q) for q in params["squaredNorms"]] != model.squared_norm_:
+            raise ValueError("the chain parameters' squaredNorms do not match their sums (squaredNorms[c] is the "
+                             "sum of sums[f * numClasses + c] ** 2 over f)")
+        return model
 
     @property
     def squared_norm_(self) -> list[int]:
@@ -59,7 +95,7 @@ class _NearestCentroid(ChainModel):
                     self.partial_fit(X[i:i + 1], y[i:i + 1])
                 return self
             if any(not lo <= v <= hi for v in sums.reshape(-1)) or samples.max() > SAMPLES_MAX:
-                raise OverflowError("SumOverflow: a class's sum or sample count would leave its range")
+                raise ParameterOverflow("SumOverflow", "SumOverflow: a class's sum or sample count would leave its range")
         self.sums_ = sums.astype(np.int64)
         self.class_count_ = samples
         return self
@@ -118,10 +154,11 @@ class SparseNearestCentroid(_NearestCentroid):
     """
 
     contract_name = "SparseNearestCentroid"
+    chain_param_keys = ("numClasses", "numFeatures", "samples", "squaredNorms", "sums", "maxInputLength")
     sum_bits = 32
     _sum_range = (0, SUM32_MAX)
 
-    def __init__(self, n_features=1000, n_classes=2, max_input_length=None):
+    def __init__(self, *, n_features=1000, n_classes=2, max_input_length=None):
         self.n_features = n_features
         self.n_classes = n_classes
         self.max_input_length = max_input_length
@@ -142,6 +179,10 @@ class SparseNearestCentroid(_NearestCentroid):
 
     def to_chain_params(self) -> dict:
         return {**self._common_params(), "maxInputLength": self.max_length_}
+
+    @staticmethod
+    def _settings_from_chain(params: dict) -> dict:
+        return {"max_input_length": params["maxInputLength"]}
 
     def constructor_args(self) -> tuple:
         p = self.to_chain_params()
@@ -168,10 +209,11 @@ class DenseNearestCentroid(_NearestCentroid):
     """
 
     contract_name = "DenseNearestCentroid"
+    chain_param_keys = ("numClasses", "numFeatures", "samples", "squaredNorms", "sums", "maxAbsValue")
     sum_bits = 64
     _sum_range = (INT64_MIN, INT64_MAX)
 
-    def __init__(self, n_features=9, n_classes=2, max_abs_value=INT32_MAX):
+    def __init__(self, *, n_features=9, n_classes=2, max_abs_value=INT32_MAX):
         self.n_features = n_features
         self.n_classes = n_classes
         self.max_abs_value = max_abs_value
@@ -188,6 +230,10 @@ class DenseNearestCentroid(_NearestCentroid):
 
     def to_chain_params(self) -> dict:
         return {**self._common_params(), "maxAbsValue": self.max_abs_value}
+
+    @staticmethod
+    def _settings_from_chain(params: dict) -> dict:
+        return {"max_abs_value": params["maxAbsValue"]}
 
     def constructor_args(self) -> tuple:
         p = self.to_chain_params()

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ..errors import ParameterOverflow
 from ._base import (DENSE_ONE, ChainModel, check_labels, dense_rows, object_ints, pack_lanes, read_words,
-                    sparse_rows, unpack_lanes)
+                    sparse_rows, state_array, unpack_lanes)
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -23,6 +24,26 @@ class _Perceptron(ChainModel):
         self.coef_ = np.zeros(self.n_features, dtype=np.int64) if coef is None else np.asarray(coef, dtype=np.int64)
         self.intercept_ = int(intercept)
         self.n_updates_ = 0
+
+    def set_state(self, coef=None, intercept=0):
+        """Give the perceptron these weights and intercept (zero weights without ``coef``).
+
+        Parameters
+        ----------
+        coef : sequence of int, optional
+            One weight per feature, in the contract's fixed point and range (int32 for the sparse
+            perceptron, int64 for the dense one).
+        intercept : int
+            The intercept, int64.
+
+        Returns
+        -------
+        self
+        """
+        if coef is not None:
+            coef = state_array(coef, (self.n_features,), self.weight_bits, signed=True, what="coef")
+        self._init_state(coef, int(state_array([intercept], (1,), 64, signed=True, what="intercept")[0]))
+        return self
 
     def fit(self, X, y):
         """Start from zero weights and make ``max_iter`` mistake-driven passes over (X, y)."""
@@ -51,11 +72,11 @@ class _Perceptron(ChainModel):
             rate = self.learning_rate if y[i] == 1 else -self.learning_rate
             b = self.intercept_ + rate * self._intercept_step
             if not INT64_MIN <= b <= INT64_MAX:
-                raise OverflowError("WeightOverflow: the intercept would leave int64")
+                raise ParameterOverflow("WeightOverflow", "WeightOverflow: the intercept would leave int64")
             new = object_ints(self.coef_[features]) + rate * object_ints(values)  # exact, no int64 wrap
             outside = [f for f, w in zip(features, new) if not lo <= w <= hi]
             if outside:
-                raise OverflowError(f"WeightOverflow: feature {outside[0]} would leave int{self.weight_bits}")
+                raise ParameterOverflow("WeightOverflow", f"WeightOverflow: feature {outside[0]} would leave int{self.weight_bits}")
             self.coef_[features] = new.astype(np.int64)
             self.intercept_ = b
             self.n_updates_ += 1
@@ -71,6 +92,12 @@ class _Perceptron(ChainModel):
 
     def words(self) -> list[int]:
         return pack_lanes(self.to_chain_params()["weights"], self.weight_bits, signed=True)
+
+    @classmethod
+    def from_chain_params(cls, params: dict, **estimator_params):
+        cls._check_chain_params(params)
+        model = cls(**cls._settings_from_chain(params), learning_rate=params["learningRate"], **estimator_params)
+        return model.set_state(params["weights"], params["intercept"])
 
     @classmethod
     def _from_words(cls, contract, model):
@@ -106,11 +133,12 @@ class SparsePerceptron(_Perceptron):
     """
 
     contract_name = "SparsePerceptron"
+    chain_param_keys = ("numFeatures", "maxInputLength", "learningRate", "intercept", "weights")
     SCALE = 1000
     weight_bits = 32
     _intercept_step = 1
 
-    def __init__(self, n_features=1000, learning_rate=1000, max_input_length=None, max_iter=5, shuffle=True,
+    def __init__(self, *, n_features=1000, learning_rate=1000, max_input_length=None, max_iter=5, shuffle=True,
                  random_state=None):
         self.n_features = n_features
         self.learning_rate = learning_rate
@@ -138,6 +166,10 @@ class SparsePerceptron(_Perceptron):
 
     def _chain_settings(self) -> dict:
         return {"numFeatures": self.n_features, "maxInputLength": self.max_length_}
+
+    @staticmethod
+    def _settings_from_chain(params: dict) -> dict:
+        return {"n_features": params["numFeatures"], "max_input_length": params["maxInputLength"]}
 
     def constructor_args(self) -> tuple:
         p = self.to_chain_params()
@@ -172,11 +204,12 @@ class DensePerceptron(_Perceptron):
     """
 
     contract_name = "DensePerceptron"
+    chain_param_keys = ("numFeatures", "maxAbsValue", "learningRate", "intercept", "weights")
     ONE = DENSE_ONE
     weight_bits = 64
     _intercept_step = DENSE_ONE
 
-    def __init__(self, n_features=9, learning_rate=1, max_abs_value=INT32_MAX, max_iter=5, shuffle=True,
+    def __init__(self, *, n_features=9, learning_rate=1, max_abs_value=INT32_MAX, max_iter=5, shuffle=True,
                  random_state=None):
         self.n_features = n_features
         self.learning_rate = learning_rate
@@ -200,6 +233,10 @@ class DensePerceptron(_Perceptron):
 
     def _chain_settings(self) -> dict:
         return {"numFeatures": self.n_features, "maxAbsValue": self.max_abs_value}
+
+    @staticmethod
+    def _settings_from_chain(params: dict) -> dict:
+        return {"n_features": params["numFeatures"], "max_abs_value": params["maxAbsValue"]}
 
     def constructor_args(self) -> tuple:
         p = self.to_chain_params()

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from conftest import perceptron
+from helpers import perceptron
 from dcai_lab import Chain, ContractRevert, models
 from dcai_lab.models._base import pack_lanes, unpack_lanes
 from dcai_lab.models.perceptron import INT32_MAX, INT32_MIN
@@ -93,7 +93,7 @@ def test_large_model_initialises_in_chunks_below_the_block_limit():
     chain = Chain(block_gas_limit=8_000_000)
     twin = perceptron(4000, np.arange(4000) % 97 - 48)
     system = chain.deploy_system(twin, "points")
-    chunks = [r for r in chain.gas if r.operation == "deploy:weights"]
+    chunks = [r for r in chain.gas if (r.phase, r.name) == ("deploy", "weights")]
     assert len(chunks) > 1
     assert max(r.gas_used for r in chain.gas) < chain.block_gas_limit
     assert np.array_equal(system.twin().coef_, twin.coef_)
@@ -101,7 +101,7 @@ def test_large_model_initialises_in_chunks_below_the_block_limit():
 
 def test_initialisation_closes_when_bound(system, accounts):
     with pytest.raises(ContractRevert, match="InitialisationClosed"):
-        system.chain.transact(system.model.functions.setWords(0, [1]), sender=accounts["owner"])
+        system.chain.transact(system.model_contract.functions.setWords(0, [1]), sender=accounts["owner"])
 
 
 def test_unused_lanes_must_be_zero(chain):

@@ -8,7 +8,7 @@ import pytest
 from dcai_lab import cli, datasets
 from dcai_lab.demo import run_demo
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

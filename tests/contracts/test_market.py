@@ -53,7 +53,7 @@ def test_contract_pays_what_the_twin_computes_and_stays_solvent(kind):
             cursor = start["cursor"] if start["stage"] == "replay" else 0
             chunk = [(list(e.data), e.label, e.author) for e in market.entries()[cursor:cursor + 3]]
             chain.transact(f.processRewards(market.scoring_pieces, cursor, chunk,
-                                            reserve or chain.block_gas_limit // 3), operation="market:reward")
+                                            reserve or chain.block_gas_limit // 3), operation="reward", phase="market")
             assert_solvent(market)
         assert market.phase == "collection"
         for account, balance in expected.balances.items():
@@ -143,18 +143,18 @@ def test_a_provider_who_does_not_reveal_loses_the_bounty_to_the_contributors():
     market.end_participation()
     with pytest.raises(ContractRevert, match="RevealStillOpen"):
         market.cancel()
-    chain.time_travel(market.spec.reveal_wait + 1)
+    chain.time_travel(market.mechanism.reveal_wait + 1)
     with pytest.raises(ContractRevert, match="RevealClosed"):
         market.reveal()
     market.cancel(sender=carol)
     assert_solvent(market)
-    stake, bounty = market.min_stake, market.spec.bounty
+    stake, bounty = market.min_stake, market.mechanism.bounty
     assert market.withdraw(alice) == 2 * stake + bounty * 2 // 3
     assert_solvent(market)
     assert market.claimable(market.provider) == 0
     with pytest.raises(ContractRevert, match="ClaimTooEarly"):
         market.take_unclaimed(bob, sender=carol)
-    chain.time_travel(market.spec.claim_wait)
+    chain.time_travel(market.mechanism.claim_wait)
     assert market.take_unclaimed(bob, sender=carol) == stake + bounty // 3
     assert_solvent(market)
     with pytest.raises(ContractRevert, match="NothingToWithdraw"):

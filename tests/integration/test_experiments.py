@@ -1,5 +1,6 @@
 """Experiments: contributor policies against the contract rules, results folders, tables, figures, CLI."""
 import json
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -125,7 +126,7 @@ def test_prediction_market_runs_as_an_experiment_and_conserves_money():
     result = experiments.run(config, progress=False)
     assert (result.contributions["outcome"] == "added").sum() == 12
     ops = set(result.gas_table().index)
-    assert {"market:initialise", "add_data", "market:end", "market:reveal", "market:reward", "withdraw"} <= ops
+    assert {"deploy", "add_data", "reveal sample", "end", "reveal", "reward", "withdraw"} <= ops
     final = result.balances[result.balances.time_h == result.balances.time_h.max()]
     start = config["incentive_params"]["min_stake"] * 10_000
     gained = ((final["balance_percent"] - 100) / 100 * start).round().sum()
@@ -166,3 +167,29 @@ def test_encoded_splits_are_cached_by_the_data_files(tmp_path, monkeypatch):
         assert len(fresh) == len(again) and all(np.array_equal(a, b) and b.dtype == np.int64
                                                 for a, b in zip(fresh, again))
     assert np.array_equal(cached[2], y) and np.array_equal(cached[4], y_test)
+
+
+@pytest.mark.parametrize("model", ["dense-perceptron", "dense-ncc"])
+def test_dense_models_run_end_to_end_on_fixed_point_tables(model):
+    """The registry gives dense models FixedPoint inputs; the run trains, claims and checks on chain."""
+    r = experiments.run({"name": model, "dataset": "breast_cancer", "model": model, "duration_days": 0.2,
+                         "eval_interval_hours": 1.0, "seed": 0}, progress=False)
+    added = r.contributions[r.contributions["outcome"] == "added"]
+    assert len(added) > 10 and (r.accuracy["onchain_checked"] > 0).all()
+    assert r.accuracy["accuracy"].iloc[-1] > 0.8
+    assert {"deploy", "add_data", "refund"} <= set(r.gas_table().index)
+
+
+def test_the_documented_dense_config_runs_from_the_cli(tmp_path, capsys):
+    config = Path(__file__).resolve().parents[2] / "configs" / "breast_cancer_drt_dense_perceptron.toml"
+    assert cli.main(["run", str(config), "--out", str(tmp_path), "--quiet"]) == 0
+    assert "accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"dataset": "imdb", "model": "dense-perceptron"}, "text task"),
+    ({"model": "dense-ncc", "dataset": "titanic"}, "categorical"),
+])
+def test_a_model_that_cannot_take_the_task_is_refused_before_any_work(settings, message):
+    with pytest.raises(ValueError, match=message):
+        experiments.ExperimentConfig.from_dict({**SMALL, **settings})

@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-from conftest import SAMPLE, perceptron, positive_on_sample
-from dcai_lab import ContractRevert, incentives
+from helpers import SAMPLE, perceptron, positive_on_sample
+from dcai_lab import ContractRevert, incentives, reverts
 
 DAY = 86_400
 
@@ -13,31 +13,15 @@ def expected_deposit(cost_weight, elapsed):
     return cost_weight * 3600 // math.isqrt(max(1, elapsed))
 
 
-def reverts(error, **args):
-    """pytest.raises for a ContractRevert with this error name (and these argument values)."""
-    class Match:
-        def __enter__(self):
-            self.ctx = pytest.raises(ContractRevert)
-            self.info = self.ctx.__enter__()
-            return self.info
-
-        def __exit__(self, *exc):
-            suppressed = self.ctx.__exit__(*exc)
-            assert self.info.value.error == error, str(self.info.value)
-            for k, v in args.items():
-                assert self.info.value.args_[k] == v, str(self.info.value)
-            return suppressed
-    return Match()
-
-
 # -- adding data ----------------------------------------------------------------------------------
 def test_add_data_takes_the_deposit_and_returns_the_excess(system, accounts):
     chain, alice = system.chain, accounts["alice"]
-    last_update = system.incentive_mechanism.functions.lastUpdateTime().call()
+    last_update = system.mechanism_contract.functions.lastUpdateTime().call()
     chain.time_travel(600)
     before = chain.balance(alice)
     c = system.add_data(SAMPLE, 1, sender=alice, value=10**18)
     receipt = chain.w3.eth.get_transaction_receipt("0x" + chain.gas.records[-1].tx_hash)
+    assert c.gas_used == receipt["gasUsed"]  # the contribution carries its transaction's gas
     fee = receipt["gasUsed"] * receipt["effectiveGasPrice"]
     assert c.deposit == expected_deposit(10**12, c.added_time - last_update)
     assert before - chain.balance(alice) == c.deposit + fee
@@ -107,7 +91,7 @@ def test_refund_after_the_wait_when_the_model_agrees(system, accounts):
     chain.time_travel(DAY - (chain.now - c.added_time))
     assert system.refund(c) == c.deposit
     assert chain.balance(system.trainer.address) == 0
-    im = system.incentive_mechanism.functions
+    im = system.mechanism_contract.functions
     assert (im.numValid(alice).call(), im.totalValid().call()) == (1, 1)
     with reverts("AlreadyClaimed"):
         system.refund(c)
@@ -228,7 +212,7 @@ def test_points_are_free_and_count_claims(chain, accounts):
     system.report(bad, sender=alice)
     with reverts("AlreadyClaimed"):
         system.report(bad, sender=carol)
-    points = system.incentive_mechanism.functions.points
+    points = system.mechanism_contract.functions.points
     assert (points(alice).call(), points(bob).call(), points(carol).call()) == (2, 0, 1)
 
 
@@ -236,13 +220,13 @@ def test_points_are_free_and_count_claims(chain, accounts):
 def test_components_only_obey_their_trainer(system, accounts):
     chain, mallory = system.chain, accounts["mallory"]
     calls = [
-        system.model.functions.update(SAMPLE, 0),
+        system.model_contract.functions.update(SAMPLE, 0),
         system.data_handler.functions.add(b"\x01" * 32, 0),
         system.data_handler.functions.claim(b"\x01" * 32, mallory, True),
         system.data_handler.functions.pay(b"\x01" * 32, 0),
-        system.incentive_mechanism.functions.handleAddData(mallory, 0),
-        system.incentive_mechanism.functions.handleRefund(mallory, 0, 0, 0, True),
-        system.incentive_mechanism.functions.handleReport(mallory, accounts["alice"], 1, 1, 0, False),
+        system.mechanism_contract.functions.handleAddData(mallory, 0),
+        system.mechanism_contract.functions.handleRefund(mallory, 0, 0, 0, True),
+        system.mechanism_contract.functions.handleReport(mallory, accounts["alice"], 1, 1, 0, False),
     ]
     for call in calls:
         for sender in (mallory, accounts["owner"]):
@@ -251,7 +235,7 @@ def test_components_only_obey_their_trainer(system, accounts):
 
 
 def test_trainer_is_bound_once_by_the_owner(chain, system, accounts):
-    for part in (system.model, system.data_handler, system.incentive_mechanism):
+    for part in (system.model_contract, system.data_handler, system.mechanism_contract):
         with reverts("TrainerAlreadySet"):
             chain.transact(part.functions.setTrainer(accounts["mallory"]), sender=accounts["owner"])
     fresh = chain.deploy("DataHandler")

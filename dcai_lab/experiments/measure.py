@@ -1,0 +1,49 @@
+"""Gas tables: what each operation costs a model on real samples of a dataset."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import datasets, incentives
+from ..chain import Chain
+from ..encoded import encode
+from ..models import registry
+from ..results import gas_table
+
+
+def measure_operations(dataset: str, model: str, samples: int = 20, seed: int = 0, gas_price_gwei: float = 4.0,
+                       eth_usd: float = 373.0):
+    """Gas of deployment, adding, refunding and reporting for ``model`` on real samples of ``dataset``:
+    the model is trained on up to 1000 samples and deployed under Deposit-Refund-Take; one contributor adds
+    ``samples`` correctly labelled samples, another the same number with wrong labels; a day later every
+    contribution the model agrees with is refunded and every other one reported."""
+    task = datasets.task(dataset)
+    entry = registry.entry(model)
+    entry.check_task(task)
+    train = datasets.load(dataset, "train", seed=seed)
+    encoder = entry.default_encoder(task, train)
+    X, y = encode(task, encoder, train)
+    start = min(1000, len(y) - 2 * samples)
+    twin = entry.make(n_features=encoder.n_features, n_classes=task.n_classes, seed=seed).fit(X[:start], y[:start])
+    chain = Chain()
+    system = incentives.DepositRefundTake().deploy(chain, twin, encoder=encoder)
+    honest, other = chain.accounts[1:3]
+    made = []
+    for i in range(start, start + samples):
+        chain.time_travel(600)
+        made.append(system.add_data(X[i], int(y[i]), sender=honest))
+        chain.time_travel(600)
+        wrong = (int(y[i]) + 1) % task.n_classes
+        made.append(system.add_data(X[i + samples], wrong, sender=other))
+    chain.time_travel(days=1)
+    agrees = system.twin().predict([c.data for c in made]) == np.array([c.label for c in made])
+    for c, ok in zip(made, agrees):
+        if ok:
+            system.refund(c)
+    for c, ok in zip(made, agrees):
+        if not ok and c.author != honest and system.num_valid(honest):
+            system.report(c, sender=honest)
+    table = gas_table(chain.gas.to_pandas(), gas_price_gwei, eth_usd)
+    table.insert(0, "model", model)
+    table.insert(0, "dataset", dataset)
+    table["fork"] = chain.fork
+    return table.reset_index()

@@ -1,0 +1,116 @@
+"""One run of an experiment: data drawn, model fitted, mechanism deployed on the chosen backend, the loop
+run, and a :class:`~dcai_lab.results.Result` with its manifest."""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+
+from .. import datasets
+from ..chain import Chain
+from ..encoded import encoded_splits
+from ..models import registry
+from ..offchain import GasModel, OffchainSystem, gas_model_path
+from ..results import Result
+from .config import ExperimentConfig
+from .simulation import MarketSimulation, Simulation
+
+#: Contributions in the short chain run that fits a twin-only run's gas model.
+CALIBRATION_CONTRIBUTIONS = 200
+
+
+def run(config: ExperimentConfig | dict | str | Path, out: str | Path | None = None, progress: bool = True) -> Result:
+    """Run an experiment; write its results folder to ``out`` if given. Returns a :class:`Result`."""
+    config = ExperimentConfig.coerce(config)
+    result = _execute(config, progress)
+    if out is not None:
+        result.save(out)
+    return result
+
+
+def _execute(config: ExperimentConfig, progress: bool, gas_model: GasModel | None = None) -> Result:
+    started = time.time()
+    rng = np.random.default_rng(config.seed)
+    encoder, X, y, X_test, y_test = encoded_splits(config.dataset, config.seed, model=config.model)
+    task = datasets.task(config.dataset)
+    entry = registry.entry(config.model)
+    mechanism = config.mechanism()
+    hidden = None
+    if mechanism.hidden_test_size:  # the provider's hidden test set comes off the top
+        size = mechanism.hidden_test_size
+        if len(y_test) <= size:
+            raise ValueError(f"the test split has {len(y_test)} samples: the mechanism's hidden test set of {size} "
+                             "must leave some to measure accuracy on (lower test_size)")
+        hidden = (X_test[:size], y_test[:size])
+        X_test, y_test = X_test[size:], y_test[size:]
+    if config.test_limit:
+        X_test, y_test = X_test[:config.test_limit], y_test[:config.test_limit]
+    order = rng.permutation(len(y))
+    n_initial = max(1, round(config.initial_fraction * len(y)))
+    initial, pool = order[:n_initial], order[n_initial:]
+    if config.max_contributions is not None:
+        pool = pool[:config.max_contributions]
+
+    def new_twin():
+        return entry.make(n_features=encoder.n_features, n_classes=task.n_classes, seed=config.seed)
+
+    twin = new_twin()
+    twin.fit([X[i] for i in initial], y[initial])
+    reference = new_twin().fit(X, y)
+
+    if config.backend == "twin":
+        gas_model = gas_model or _gas_model(config, X, progress)
+        chain = _new_chain(config)
+        system = OffchainSystem(chain, twin, mechanism, gas_model)
+    else:
+        chain = _new_chain(config)
+        system = mechanism.deploy(chain, twin, encoder=encoder, name=config.name, test_set=hidden)
+    loop = MarketSimulation if mechanism.settles_in_rounds else Simulation
+    sim = loop(config, chain, system, mechanism, rng, X, y, pool, X_test, y_test)
+    try:
+        sim.run(progress)
+    finally:
+        chain.close()
+    manifest = _manifest(config, chain, started, sim.test_hash, n_initial, len(pool), reference.score(X_test, y_test),
+                         gas_model if config.backend == "twin" else None)
+    return Result(config=asdict(config), manifest=manifest, contributions=sim.contribution_rows,
+                  accuracy=sim.accuracy_rows, balances=sim.balance_rows, gas=chain.gas.to_pandas())
+
+
+def _new_chain(config: ExperimentConfig) -> Chain:
+    return Chain.for_backend(config.backend, hardfork=config.fork)
+
+
+def _gas_model(config: ExperimentConfig, X, progress: bool) -> GasModel:
+    """The gas model for twin-only runs of this setting: fitted on a short run of the same dataset, model
+    and mechanism on the embedded chain (at most CALIBRATION_CONTRIBUTIONS contributions), cached under
+    ``$DCAI_LAB_CACHE`` (default ``~/.cache/dcai-lab``)."""
+    path = gas_model_path(asdict(config))
+    if path.exists():
+        return GasModel.load(path)
+    limit = min(config.max_contributions or CALIBRATION_CONTRIBUTIONS, CALIBRATION_CONTRIBUTIONS)
+    calibration = _execute(replace(config, backend="py-evm", max_contributions=limit,
+                                   duration_days=min(config.duration_days, 1.0)), progress)
+    added = calibration.contributions[calibration.contributions["outcome"] == "added"]
+    model = GasModel.fit(calibration.gas, [len(X[i]) for i in added["sample"]])
+    model.save(path)
+    return model
+
+
+def _manifest(config, chain, started, test_hash, n_initial, n_pool, reference_accuracy, gas_model) -> dict:
+    from importlib.metadata import version
+
+    from .. import artifacts
+
+    packages = {p: version(p) for p in ("web3", "eth-tester", "py-evm", "scikit-learn", "numpy", "datasets")}
+    estimated = chain.backend == "twin"
+    return {"dcai_lab": version("dcai-lab"), "packages": packages, "compiler": artifacts.build_info()["compiler"],
+            "evm_version": artifacts.build_info()["settings"]["evmVersion"],
+            "fork": chain.fork, "seed": config.seed,  # None in twin-only runs: there is no chain
+            "dataset": config.dataset, "dataset_files_sha256": datasets.file_hashes(config.dataset),
+            "test_set_sha256": test_hash, "initial_samples": n_initial, "pool_samples": n_pool,
+            "reference_accuracy_all_data": reference_accuracy, "started": started, "finished": time.time(),
+            "backend": config.backend, "gas_estimated": estimated,
+            **({"gas_model_error": gas_model.error} if estimated else {})}
