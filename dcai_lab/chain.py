@@ -293,14 +293,15 @@ class Chain:
         return self.transport.balance(account)
 
     # -- twin-only runs --------------------------------------------------------------------
-    def record_estimate(self, name: str, sender: str, gas: int, phase: str = "") -> GasRecord:
+    def record_estimate(self, name: str, sender: str, gas: int, phase: str = "", status: int = 1) -> GasRecord:
         """Twin-only: one operation as one block (the clock moves as for a transaction) and a ledger row of
-        its estimated ``gas`` with status 1. The row reads as a chain run's row for the same operation."""
+        its estimated ``gas`` (``status`` 0 for one that reverted: on a chain it is mined all the same).
+        The row reads as a chain run's row for the same operation."""
         if not isinstance(self.transport, NoChain):
             raise TypeError(f"record_estimate is for twin-only chains (Chain.twin_only()); this chain runs on "
                             f"{self.backend}: send real transactions with transact()")
         block, block_time = self.transport.mine()
-        receipt = {"gasUsed": int(gas), "blockNumber": block, "to": None, "contractAddress": None, "status": 1,
+        receipt = {"gasUsed": int(gas), "blockNumber": block, "to": None, "contractAddress": None, "status": status,
                    "transactionHash": block.to_bytes(32, "big")}
         return self.gas.record(name, receipt, block_time, sender, phase)
 

@@ -21,7 +21,11 @@ import numpy as np
 from . import settings
 from .deployed import Payout
 from .errors import ContractRevert, ModelRevert
+from .gas import DEPLOY
 from .system import Contribution
+
+# Bumped when what a gas model holds changes, so that cached models are refitted.
+GAS_MODEL_VERSION = 2
 
 
 @dataclass
@@ -33,15 +37,21 @@ class GasModel:
     coefficients: dict = field(default_factory=dict)  # op -> [intercept, slope]
     deploy: int = 0
     error: dict = field(default_factory=dict)
+    # The deployment's transactions, and which of them deploys the mechanism: its constructor starts the
+    # mechanism's clock (Deposit-Refund-Take's last update), so twin-only time must match the chain's.
+    deploy_transactions: int = 1
+    mechanism_transaction: int = 0
 
     @classmethod
-    def fit(cls, gas, add_lengths) -> "GasModel":
+    def fit(cls, gas, add_lengths, mechanism=None) -> "GasModel":
         """From a chain run's gas ledger (DataFrame with ``operation``, ``gas_used``, ``status``) and the
         sample length of each add_data transaction in order. Adds get a slope on the sample's length;
         other operations their mean (their sample is not in the ledger)."""
         ok = gas[gas["status"] == 1]
-        model = cls(deploy=int(ok.loc[ok["operation"].str.startswith("deploy"), "gas_used"].sum()))
-        for op, rows in ok[~ok["operation"].str.startswith("deploy")].groupby("operation"):
+        deploying = ok[ok["operation"] == DEPLOY]
+        model = cls(deploy=int(deploying["gas_used"].sum()), deploy_transactions=max(1, len(deploying)),
+                    mechanism_transaction=_mechanism_position(deploying, mechanism))
+        for op, rows in ok[ok["operation"] != DEPLOY].groupby("operation"):
             g = rows["gas_used"].to_numpy(float)
             x = np.asarray(add_lengths, float) if op == "add_data" else np.zeros(len(g))
             if len(x) != len(g):
@@ -67,10 +77,18 @@ class GasModel:
         return cls(**json.loads(Path(path).read_text()))
 
 
+def _mechanism_position(deploying, mechanism) -> int:
+    """Index of the mechanism's deployment among a deployment's transactions (0 if unknown)."""
+    names = list(deploying["name"]) if "name" in deploying else []
+    name = getattr(mechanism, "contract_name", None)
+    return names.index(name) if name in names else 0
+
+
 def cache_key(config: dict) -> str:
     """Gas depends on the dataset, model, mechanism and its parameters, not on who contributes when."""
     keys = ("dataset", "model", "incentive", "incentive_params", "initial_fraction", "fork")
-    return hashlib.sha256(json.dumps({k: config.get(k) for k in keys}, sort_keys=True).encode()).hexdigest()[:16]
+    versioned = {"gas_model_version": GAS_MODEL_VERSION, **{k: config.get(k) for k in keys}}
+    return hashlib.sha256(json.dumps(versioned, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def gas_model_path(config: dict) -> Path:
@@ -100,12 +118,30 @@ class OffchainSystem:
         self.chain, self.model_twin, self.mechanism, self.gas_model = chain, model, mechanism, gas_model
         self.owner = chain.accounts[0]
         self.records: dict[tuple, _Record] = {}
-        chain.record_estimate("system", self.owner, gas_model.deploy, phase="deploy")
-        self.rules = mechanism.rules(owner=self.owner, start=chain.now)
+        # the deployment as one ledger row of its total, but as many blocks as on a chain; the mechanism's
+        # clock starts at its own deployment's block, as its constructor's does
+        start = None
+        for i in range(gas_model.deploy_transactions):
+            gas = gas_model.deploy if i == gas_model.deploy_transactions - 1 else None
+            time = self._block(gas, "system", phase=DEPLOY)
+            if i == gas_model.mechanism_transaction:
+                start = time
+        self.rules = mechanism.rules(owner=self.owner, start=start)
+
+    def _block(self, gas: int | None, name: str, sender: str | None = None, phase: str = "", status: int = 1) -> int:
+        """A block on the twin-only clock, with a ledger row when ``gas`` is given; its time."""
+        if gas is None:
+            self.chain.transport.mine()
+            return self.chain.now
+        return self.chain.record_estimate(name, sender or self.owner, gas, phase=phase, status=status).block_time
 
     def _mine(self, name: str, sender: str, length: int) -> int:
         """One transaction's estimated gas, in a block of its own; the block's time."""
-        return self.chain.record_estimate(name, sender, self.gas_model.estimate(name, length)).block_time
+        return self._block(self.gas_model.estimate(name, length), name, sender)
+
+    def _reverted(self, name: str, sender: str, length: int):
+        """A transaction the contracts refuse is still mined on a chain: its block moves the clock."""
+        self._block(self.gas_model.estimate(name, length), name, sender, status=0)
 
     @property
     def num_classes(self) -> int:
@@ -125,21 +161,26 @@ class OffchainSystem:
 
     def add_data(self, x, label: int, *, sender: str, value: int | None = None) -> Contribution:
         """As ``CollaborativeTrainer.addData``: the model's update first (its checks and overflows revert
-        first), then the mechanism's deposit, then the record."""
+        first), then the mechanism's deposit, then the record. A refused contribution changes nothing but
+        the clock (its transaction is mined, as on a chain)."""
         data, label, t = tuple(int(v) for v in x), int(label), self.chain.next_block_time
-        required = self.rules.deposit_required(t)
-        value = required if value is None else value
-        if value < required:
-            # The contract would revert in the model before the deposit check: find out on a copy, so that
-            # a refused contribution changes nothing.
-            self._update(copy.deepcopy(self.model_twin), data, label)
-        else:
-            self._update(self.model_twin, data, label)
-        deposit = self.rules.handle_add_data(sender, value, t)
-        c = Contribution(data, label, t, sender, deposit)
-        if _key(c) in self.records:  # two contributions in one block with the same data: the handler refuses
-            raise ContractRevert("add_data", "DuplicateContribution", {"key": c.key})
-        self.records[_key(c)] = _Record(deposit, deposit)
+        try:
+            required = self.rules.deposit_required(t)
+            value = required if value is None else value
+            key = (data, label, t, sender)
+            if value < required or key in self.records:
+                # a later check will refuse it, unless the model refuses first: ask a copy of the model
+                self._update(copy.deepcopy(self.model_twin), data, label)
+            else:
+                self._update(self.model_twin, data, label)
+            deposit = self.rules.handle_add_data(sender, value, t)
+            c = Contribution(data, label, t, sender, deposit)
+            if key in self.records:  # the same data twice in one block: the data handler refuses
+                raise ContractRevert("add_data", "DuplicateContribution", {"key": c.key})
+        except ContractRevert:
+            self._reverted("add_data", sender, len(data))
+            raise
+        self.records[key] = _Record(deposit, deposit)
         self._mine("add_data", sender, len(data))
         return Contribution(data, label, t, sender, deposit, self.chain.gas.records[-1].gas_used)
 
@@ -151,17 +192,26 @@ class OffchainSystem:
             raise ContractRevert("add_data", err.error, err.args_) from None
 
     def refund(self, c: Contribution, *, sender: str | None = None) -> Payout:
-        r = self._claim(c, c.author, "refund")
         t = self.chain.next_block_time
-        amount = self.rules.handle_refund(c.author, r.deposit, r.claimable, c.added_time, self._agrees(c), t)
+        try:
+            r = self._claim(c, c.author, "refund")
+            amount = self.rules.handle_refund(c.author, r.deposit, r.claimable, c.added_time, self._agrees(c), t)
+        except ContractRevert:
+            self._reverted("refund", c.author, len(c.data))
+            raise
         r.refunded, r.claimable = True, r.claimable - amount
         self._mine("refund", c.author, len(c.data))
         return Payout(amount, self.chain.gas.records[-1].gas_used)
 
     def report(self, c: Contribution, *, sender: str) -> Payout:
-        r = self._claim(c, sender, "report")
         t = self.chain.next_block_time
-        amount = self.rules.handle_report(sender, c.author, r.deposit, r.claimable, c.added_time, self._agrees(c), t)
+        try:
+            r = self._claim(c, sender, "report")
+            amount = self.rules.handle_report(sender, c.author, r.deposit, r.claimable, c.added_time,
+                                              self._agrees(c), t)
+        except ContractRevert:
+            self._reverted("report", sender, len(c.data))
+            raise
         r.claimed_by.add(sender)
         r.claimable -= amount
         self._mine("report", sender, len(c.data))

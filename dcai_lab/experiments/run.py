@@ -94,7 +94,7 @@ def _gas_model(config: ExperimentConfig, X, progress: bool) -> GasModel:
     calibration = _execute(replace(config, backend="py-evm", max_contributions=limit,
                                    duration_days=min(config.duration_days, 1.0)), progress)
     added = calibration.contributions[calibration.contributions["outcome"] == "added"]
-    model = GasModel.fit(calibration.gas, [len(X[i]) for i in added["sample"]])
+    model = GasModel.fit(calibration.gas, [len(X[i]) for i in added["sample"]], config.mechanism())
     model.save(path)
     return model
 

@@ -12,12 +12,18 @@ from hypothesis import strategies as st
 from dcai_lab import Chain, ContractRevert, experiments, incentives, reverts
 from dcai_lab.offchain import GasModel, OffchainSystem
 
-from helpers import SAMPLE, positive_on_sample
+from helpers import SAMPLE, perceptron, positive_on_sample
 
 MECHANISMS = [incentives.DepositRefundTake(cost_weight=10**12, refund_wait=3600, owner_claim_wait=4 * 3600,
                                            any_address_claim_wait=6 * 3600),
               incentives.Points(refund_wait=3600)]
-SAMPLES = [SAMPLE, SAMPLE[:5], [0, 7, 999]]  # the twin predicts 1 on SAMPLE and its prefix
+SAMPLES = [[1, 2, 3], [40, 41], [0, 7, 63]]  # the small twin predicts 1, 0, 1
+
+
+def small_twin():
+    """64 features, +3000 on the first half and -3000 on the second: one update flips no prediction,
+    and it deploys in a few transactions."""
+    return perceptron(64, [3000] * 32 + [-3000] * 32)
 
 
 def outcome(action):
@@ -37,13 +43,15 @@ ACTIONS = st.lists(st.tuples(st.sampled_from(["add", "add_short", "wait", "refun
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mechanism", MECHANISMS, ids=lambda m: type(m).__name__)
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(actions=ACTIONS)
 def test_python_rules_match_the_contract_call_for_call(mechanism, actions):
     chain = Chain()
-    system = mechanism.deploy(chain, positive_on_sample())
-    twin_chain = Chain.twin_only(start=chain.now - 1)  # its one deployment block lands at the chain's time
-    offchain = OffchainSystem(twin_chain, positive_on_sample(), mechanism, GasModel())
+    system = mechanism.deploy(chain, small_twin())
+    # the twin-only deployment takes as many blocks as the chain's, its mechanism's at the same place
+    gas_model = GasModel.fit(chain.gas.to_pandas(), [], mechanism)
+    twin_chain = Chain.twin_only(start=chain.now - gas_model.deploy_transactions)
+    offchain = OffchainSystem(twin_chain, small_twin(), mechanism, gas_model)
     assert twin_chain.now == chain.now
     made = []  # (on chain, twin-only) contribution pairs
     for kind, who, sample, label, minutes in actions:
@@ -54,7 +62,7 @@ def test_python_rules_match_the_contract_call_for_call(mechanism, actions):
         if kind.startswith("add"):
             got, pair = [], []
             for side, ch in ((system, chain), (offchain, twin_chain)):
-                value = side.deposit_required() - (1 if kind == "add_short" else 0)
+                value = max(0, side.deposit_required() - (1 if kind == "add_short" else 0))
                 added = []
                 got.append(outcome(lambda: added.append(side.add_data(SAMPLES[sample], label, value=value,
                                                                      sender=ch.accounts[1 + who])) or added[0].deposit))
