@@ -9,7 +9,7 @@ try:
 except ImportError:
     pass
 
-from . import datasets, encoders, experiments, incentives, models  # noqa: E402
+from . import datasets, encoders, experiments, incentives, models, subsets  # noqa: E402
 from .chain import Chain  # noqa: E402
 from .errors import ContractRevert, reverts  # noqa: E402
 from .experiments import run  # noqa: E402
@@ -19,4 +19,4 @@ from .system import Contribution, System  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["Chain", "ContractRevert", "Contribution", "System", "datasets", "deploy_market", "deploy_system",
-           "encoders", "experiments", "incentives", "models", "reverts", "run", "stream"]
+           "encoders", "experiments", "incentives", "models", "reverts", "run", "stream", "subsets"]

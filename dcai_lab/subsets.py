@@ -39,18 +39,20 @@ def draw(y, n: int, seed, *, exclude=None) -> np.ndarray:
 
 
 def _quotas(counts: np.ndarray, n: int) -> np.ndarray:
-    """Each class's share of ``n``: proportional, largest remainders, at least one while ``n`` allows."""
+    """Each class's share of ``n``: proportional with largest remainders, and at least one for every class
+    when ``n`` is at least the number of classes (taken from the largest shares); fewer than that, one
+    each for the ``n`` largest classes."""
     exact = counts * n / counts.sum()
     quota = np.floor(exact).astype(int)
-    # a class present in the pool gets one sample before any class gets a second, while n allows
-    missing = np.flatnonzero((quota == 0) & (counts > 0))
-    order = missing[np.argsort(-counts[missing], kind="stable")]
-    for c in order[:max(0, n - quota.sum())]:
-        quota[c] = 1
-    while quota.sum() > n:  # the minimum of one overshot: take back from the largest quota
+    if n < len(counts):  # too few for every class: one each for the n largest
+        quota = np.zeros(len(counts), int)
+        quota[np.argsort(-counts, kind="stable")[:n]] = 1
+        return quota
+    quota = np.maximum(quota, 1)
+    while quota.sum() > n:
         quota[np.argmax(quota)] -= 1
     left = n - quota.sum()
-    if left:
+    if left > 0:
         remainder = np.where(quota < counts, exact - quota, -np.inf)
         for c in np.argsort(-remainder, kind="stable")[:left]:
             quota[c] += 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import datasets, incentives
+from . import datasets, incentives, subsets
 from .chain import Chain
 from .encoded import encode
 from .models import registry
@@ -51,6 +51,8 @@ def spam_price(cost_weight: int, dataset: str = "breast_cancer") -> dict:
     model = registry.entry("perceptron")
     enc = model.default_encoder(task, train)
     X, y = encode(task, enc, train)
+    order = subsets.draw(y, SPAM_COUNT + 51, 0)  # stratified random samples: 50 to train, the rest to send
+    X, y = subsets.take(X, y, order)
     twin = model.make(n_features=enc.n_features, n_classes=task.n_classes, seed=0).fit(X[:50], y[:50])
     chain = Chain()
     system = incentives.DepositRefundTake(cost_weight=int(cost_weight)).deploy(chain, twin)
@@ -60,7 +62,7 @@ def spam_price(cost_weight: int, dataset: str = "breast_cancer") -> dict:
         chain.time_travel(SPAM_INTERVAL)
         spent += system.add_data(X[50 + i], 1 - int(y[50 + i]), sender=spammer).deposit
     chain.time_travel(HONEST_GAP)
-    honest_deposit = system.add_data(X[200], int(y[200]), sender=honest).deposit
+    honest_deposit = system.add_data(X[50 + SPAM_COUNT], int(y[50 + SPAM_COUNT]), sender=honest).deposit
     return {"spammer_hour_wei": spent, "honest_wei": honest_deposit}
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import datasets, incentives
+from .. import datasets, incentives, subsets
 from ..chain import Chain
 from ..encoded import encode
 from ..models import registry
@@ -15,25 +15,30 @@ def measure_operations(dataset: str, model: str, samples: int = 20, seed: int = 
     """Gas of deployment, adding, refunding and reporting for ``model`` on real samples of ``dataset``:
     the model is trained on up to 1000 samples and deployed under Deposit-Refund-Take; one contributor adds
     ``samples`` correctly labelled samples, another the same number with wrong labels; a day later every
-    contribution the model agrees with is refunded and every other one reported."""
+    contribution the model agrees with is refunded and every other one reported. Every set of samples is a
+    stratified random draw of ``seed``."""
     task = datasets.task(dataset)
     entry = registry.entry(model)
     entry.check_task(task)
     train = datasets.load(dataset, "train", seed=seed)
     encoder = entry.default_encoder(task, train)
     X, y = encode(task, encoder, train)
+    # stratified random draws (some splits are sorted by label): training, then two sets of contributions
     start = min(1000, len(y) - 2 * samples)
-    twin = entry.make(n_features=encoder.n_features, n_classes=task.n_classes, seed=seed).fit(X[:start], y[:start])
+    initial = subsets.draw(y, start, [seed, 0])
+    right = subsets.draw(y, samples, [seed, 1], exclude=initial)
+    wrong = subsets.draw(y, samples, [seed, 2], exclude=np.concatenate([initial, right]))
+    twin = entry.make(n_features=encoder.n_features, n_classes=task.n_classes, seed=seed).fit(
+        *subsets.take(X, y, initial))
     chain = Chain()
     system = incentives.DepositRefundTake().deploy(chain, twin, encoder=encoder)
     honest, other = chain.accounts[1:3]
     made = []
-    for i in range(start, start + samples):
+    for i, j in zip(right, wrong):
         chain.time_travel(600)
         made.append(system.add_data(X[i], int(y[i]), sender=honest))
         chain.time_travel(600)
-        wrong = (int(y[i]) + 1) % task.n_classes
-        made.append(system.add_data(X[i + samples], wrong, sender=other))
+        made.append(system.add_data(X[j], (int(y[j]) + 1) % task.n_classes, sender=other))
     chain.time_travel(days=1)
     agrees = system.twin().predict([c.data for c in made]) == np.array([c.label for c in made])
     for c, ok in zip(made, agrees):

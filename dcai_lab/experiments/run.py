@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import datasets
+from .. import datasets, subsets
 from ..chain import Chain
 from ..encoded import encoded_splits
 from ..models import registry
@@ -19,6 +19,42 @@ from .simulation import MarketSimulation, Simulation
 
 #: Contributions in the short chain run that fits a twin-only run's gas model.
 CALIBRATION_CONTRIBUTIONS = 200
+# Independent random streams of one seed, one per subset, so that changing one draw moves no other.
+HIDDEN_STREAM, TEST_STREAM, CHECK_STREAM = 1, 2, 3
+
+
+def plan_subsets(config: ExperimentConfig, y, y_test, mechanism=None) -> dict:
+    """Every subset a run takes, as index arrays, from the labels alone: ``initial`` (trained on before
+    deployment) and ``pool`` (contributed, in this order) from a seeded permutation of the training split;
+    the mechanism's ``hidden_test`` set and the ``test`` set accuracy is measured on (all the rest, or a
+    ``test_limit`` draw), both stratified random draws. The same for the same seed (see
+    :mod:`dcai_lab.subsets`: some splits are sorted by label). ``check`` are positions in the test set where
+    the contract's own evaluate is compared with the twin."""
+    mechanism = mechanism or config.mechanism()
+    rng = np.random.default_rng(config.seed)
+    order = rng.permutation(len(y))
+    n_initial = max(1, round(config.initial_fraction * len(y)))
+    plan = {"initial": order[:n_initial], "pool": order[n_initial:]}
+    if config.max_contributions is not None:
+        plan["pool"] = plan["pool"][:config.max_contributions]
+    hidden = []
+    if mechanism.hidden_test_size:
+        size = mechanism.hidden_test_size
+        if len(y_test) <= size:
+            raise ValueError(f"the test split has {len(y_test)} samples: the mechanism's hidden test set of {size} "
+                             "must leave some to measure accuracy on (lower test_size)")
+        # in drawn order: the market commits to it in contiguous pieces, each should hold every class
+        hidden = subsets.draw(y_test, size, [config.seed, HIDDEN_STREAM])
+        plan["hidden_test"] = hidden
+    rest = len(y_test) - len(hidden)
+    if config.test_limit and config.test_limit < rest:
+        plan["test"] = np.sort(subsets.draw(y_test, config.test_limit, [config.seed, TEST_STREAM], exclude=hidden))
+    else:
+        plan["test"] = np.setdiff1d(np.arange(len(y_test)), hidden)
+    # positions within the test set where the contract's own evaluate is checked against the twin
+    tested = np.asarray(y_test)[plan["test"]]
+    plan["check"] = subsets.draw(tested, min(config.onchain_check, len(tested)), [config.seed, CHECK_STREAM])
+    return plan
 
 
 def run(config: ExperimentConfig | dict | str | Path, out: str | Path | None = None, progress: bool = True) -> Result:
@@ -37,21 +73,13 @@ def _execute(config: ExperimentConfig, progress: bool, gas_model: GasModel | Non
     task = datasets.task(config.dataset)
     entry = registry.entry(config.model)
     mechanism = config.mechanism()
-    hidden = None
-    if mechanism.hidden_test_size:  # the provider's hidden test set comes off the top
-        size = mechanism.hidden_test_size
-        if len(y_test) <= size:
-            raise ValueError(f"the test split has {len(y_test)} samples: the mechanism's hidden test set of {size} "
-                             "must leave some to measure accuracy on (lower test_size)")
-        hidden = (X_test[:size], y_test[:size])
-        X_test, y_test = X_test[size:], y_test[size:]
-    if config.test_limit:
-        X_test, y_test = X_test[:config.test_limit], y_test[:config.test_limit]
-    order = rng.permutation(len(y))
-    n_initial = max(1, round(config.initial_fraction * len(y)))
-    initial, pool = order[:n_initial], order[n_initial:]
-    if config.max_contributions is not None:
-        pool = pool[:config.max_contributions]
+    plan = plan_subsets(config, y, y_test, mechanism)
+    y_all_test = y_test
+    hidden = subsets.take(X_test, y_test, plan["hidden_test"]) if "hidden_test" in plan else None
+    X_test, y_test = subsets.take(X_test, y_test, plan["test"])
+    initial, pool = plan["initial"], plan["pool"]
+    n_initial = len(initial)
+    rng.permutation(len(y))  # the draw plan_subsets made with this seed: the simulation's stream goes on after it
 
     def new_twin():
         return entry.make(n_features=encoder.n_features, n_classes=task.n_classes, seed=config.seed)
@@ -68,15 +96,35 @@ def _execute(config: ExperimentConfig, progress: bool, gas_model: GasModel | Non
         chain = _new_chain(config)
         system = mechanism.deploy(chain, twin, encoder=encoder, name=config.name, test_set=hidden)
     loop = MarketSimulation if mechanism.settles_in_rounds else Simulation
-    sim = loop(config, chain, system, mechanism, rng, X, y, pool, X_test, y_test)
+    sim = loop(config, chain, system, mechanism, rng, X, y, pool, X_test, y_test, check=plan["check"])
     try:
         sim.run(progress)
     finally:
         chain.close()
     manifest = _manifest(config, chain, started, sim.test_hash, n_initial, len(pool), reference.score(X_test, y_test),
                          gas_model if config.backend == "twin" else None)
+    manifest["subsets"] = describe_subsets(config, y, y_all_test, plan)
     return Result(config=asdict(config), manifest=manifest, contributions=sim.contribution_rows,
                   accuracy=sim.accuracy_rows, balances=sim.balance_rows, gas=chain.gas.to_pandas())
+
+
+def describe_subsets(config: ExperimentConfig, y, y_test, plan) -> dict:
+    """What the manifest records of each subset: size, class counts, seed, a hash of its indices and how it
+    was drawn (``y_test`` is the whole test split)."""
+    seed = config.seed
+    whole_test = len(plan["test"]) + len(plan.get("hidden_test", [])) == len(y_test)
+    described = {
+        "initial": {**subsets.describe(y, plan["initial"], seed), "method": "seeded permutation of the training split"},
+        "pool": {**subsets.describe(y, plan["pool"], seed), "method": "the rest of that permutation, in its order"},
+        "test": {**subsets.describe(y_test, plan["test"], [seed, TEST_STREAM]),
+                 "method": "the whole test split" + (" but the hidden test set" if "hidden_test" in plan else "")
+                 if whole_test else "stratified random draw from the test split"},
+        "onchain_check": {**subsets.describe(np.asarray(y_test)[plan["test"]], plan["check"], [seed, CHECK_STREAM]),
+                          "method": "stratified random draw from the test set"}}
+    if "hidden_test" in plan:
+        described["hidden_test"] = {**subsets.describe(y_test, plan["hidden_test"], [seed, HIDDEN_STREAM]),
+                                    "method": "stratified random draw from the test split"}
+    return described
 
 
 def _new_chain(config: ExperimentConfig) -> Chain:

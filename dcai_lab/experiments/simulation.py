@@ -36,11 +36,14 @@ class Simulation:
     Rows of contributions, accuracy and balances accumulate for the results folder.
     """
 
-    def __init__(self, config, chain, system, mechanism, rng, X, y, pool, X_test, y_test):
+    def __init__(self, config, chain, system, mechanism, rng, X, y, pool, X_test, y_test, check=None):
         self.config, self.chain, self.system, self.mechanism, self.rng = config, chain, system, mechanism, rng
         self.X, self.y, self.pool = X, y, list(pool)
         self.X_test, self.y_test = X_test, y_test
         self.test_hash = test_set_hash(X_test, y_test)
+        # test samples the contract's own evaluate is checked on (a stratified draw: see plan_subsets)
+        check = np.arange(min(config.onchain_check, len(y_test))) if check is None else np.asarray(check, dtype=int)
+        self.X_check, self.y_check = [X_test[i] for i in check], np.asarray(y_test)[check]
         self.unit = config.deposit_unit or mechanism.deposit_unit()
         self.agents = make_agents(config, chain.accounts)
         self.start = chain.now
@@ -169,9 +172,9 @@ class Simulation:
             self._test_rows = model.prepare(self.X_test)
         accuracy = model.score(self._test_rows, self.y_test)
         # The contract's own evaluate on a sample must agree with the twin; a twin-only run has no contract.
-        k = 0 if self.chain.backend == "twin" else min(self.config.onchain_check, len(self.y_test))
-        onchain = self.system.evaluate(self.X_test[:k], self.y_test[:k])
-        twin_correct = int((model.predict(self.X_test[:k]) == self.y_test[:k]).sum())
+        k = 0 if self.chain.backend == "twin" else len(self.y_check)
+        onchain = self.system.evaluate(self.X_check[:k], self.y_check[:k])
+        twin_correct = int((model.predict(self.X_check[:k]) == self.y_check[:k]).sum()) if k else 0
         if onchain != twin_correct:
             raise AssertionError(f"divergence: the contract gets {onchain} of {k} test samples right, its twin "
                                  f"{twin_correct}: stop and investigate")
