@@ -54,25 +54,42 @@ class Simulation:
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, progress: bool = True) -> None:
-        bar = tqdm(total=len(self.pool), desc=self.config.name, disable=not progress)
+        # The bar counts simulated hours up to where the loop will stop: its total is the work the run will
+        # really do (how many of the pool's samples get contributed depends on the schedule, not the pool).
+        total = round((self._horizon() - self.start) / 3600, 1)
+        self._bar = tqdm(total=total, desc=self.config.name, unit="h", disable=not progress,
+                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} simulated hours "
+                                    "[{elapsed}<{remaining}]")
         try:
-            self._loop(bar)
+            self._loop(self._bar)
+            self._bar.update(self._bar.total - self._bar.n)  # the last tick may fall short of the horizon
         finally:
-            bar.close()
+            self._bar.close()
         self._finish(progress)
+
+    def _horizon(self) -> int:
+        """The simulated time the loop stops at: after the last contribution, the clock runs on until every
+        claim has come due."""
+        _, end, step = self._schedule_bounds()
+        return end + self.mechanism.claims_due_after + step
+
+    def _schedule_bounds(self) -> tuple[None, int, int]:
+        """The end of contributions and the evaluation interval."""
+        return None, self.start + int(self.config.duration_days * 86_400), max(1, int(self.config.eval_interval_hours * 3600))
 
     def _schedule(self) -> tuple[list, int, int]:
         """The contributors' first turns as a heap of (time, agent index), the end of contributions and the
         evaluation interval."""
         queue = [(self.start + self._wait(kind), i) for i, (_, kind, _) in enumerate(self.agents)]
         heapq.heapify(queue)
-        return queue, self.start + int(self.config.duration_days * 86_400), max(1, int(self.config.eval_interval_hours * 3600))
+        _, end, step = self._schedule_bounds()
+        return queue, end, step
 
     def _loop(self, bar) -> None:
         queue, end, step = self._schedule()
         # After the last contribution, the clock runs on until every claim has come due, so that final
         # balances count refunds and reports and not deposits still held.
-        settled = end + self.mechanism.claims_due_after + step
+        settled = self._horizon()
         next_eval = self.start
         while True:
             next_event = queue[0][0] if queue and self.pool and queue[0][0] <= end else settled + 1
@@ -89,7 +106,6 @@ class Simulation:
     def _turn(self, queue, bar) -> None:
         t, i = heapq.heappop(queue)
         self._contribute(t, i)
-        bar.update()
         heapq.heappush(queue, (t + self._wait(self.agents[i][1]), i))
 
     def _finish(self, progress: bool) -> None:
@@ -102,6 +118,11 @@ class Simulation:
     def _move_to(self, t: int) -> None:
         if t > self.chain.now + 1:
             self.chain.time_travel(t - self.chain.now)
+        bar = getattr(self, "_bar", None)
+        if bar is not None:
+            hours = min(bar.total, (self.chain.now - self.start) / 3600)
+            if hours > bar.n:
+                bar.update(hours - bar.n)
 
     def _label(self, kind, index) -> tuple[int, int]:
         """(label given, true label): a contributor gets it wrong at its mistake rate."""
@@ -194,9 +215,14 @@ class MarketSimulation(Simulation):
     reveals the test set, the reward rounds run on chain and everyone withdraws. Balances count stakes out
     and withdrawals in, in units of the minimum stake (or ``deposit_unit``)."""
 
+    def _horizon(self) -> int:
+        """Participation ends after ``duration_days``, but not before the market's minimum duration."""
+        _, end, _ = self._schedule_bounds()
+        return self.start + max(end - self.start, self.mechanism.min_duration)
+
     def _loop(self, bar) -> None:
-        queue, end, step = self._schedule()
-        self._end = self.start + max(end - self.start, self.mechanism.min_duration)
+        queue, _, step = self._schedule()
+        self._end = self._horizon()
         next_eval = self.start
         while queue and self.pool and queue[0][0] <= self._end:
             while next_eval <= queue[0][0]:
