@@ -18,14 +18,18 @@ def usd(gas, gas_price_gwei: float, eth_usd: float):
 
 
 def gas_table(gas: pd.DataFrame, gas_price_gwei: float = 4.0, eth_usd: float = 373.0) -> pd.DataFrame:
-    """Gas per operation (a deployment summed over its transactions; other operations averaged) and its
-    USD cost. ``gas`` is a gas ledger's DataFrame (its ``operation`` column)."""
+    """Gas per operation (a deployment summed over its transactions; other operations averaged, as the
+    ``gas_is`` column says) and its USD cost. ``gas`` is a gas ledger's DataFrame (its ``operation``
+    column)."""
     ok = gas[gas["status"] == 1]
     op = ok["operation"]
     order = list(dict.fromkeys([DEPLOY, "add_data", "refund", "report"] + sorted(set(op))))
     rows = {name: (ok.loc[op == name, "gas_used"].sum() if name == DEPLOY else ok.loc[op == name, "gas_used"].mean())
             for name in order if (op == name).any()}
     table = pd.DataFrame({"gas": pd.Series(rows).round().astype(int)})
+    # one column, two aggregates: say which each row is
+    table["gas_is"] = ["total of all its transactions" if name == DEPLOY else "mean per transaction"
+                       for name in table.index]
     table["transactions"] = [int((op == name).sum()) for name in table.index]
     table["usd"] = usd(table["gas"], gas_price_gwei, eth_usd).round(4)
     table.index.name = "operation"

@@ -63,6 +63,7 @@ def test_gas_table_prices_operations(result):
     table = result[0].gas_table()
     assert list(table.index) == ["deploy", "add_data", "refund", "report"]
     assert table.loc["add_data", "usd"] == pytest.approx(table.loc["add_data", "gas"] * 4e-9 * 373, abs=1e-4)
+    assert table.loc["deploy", "gas_is"].startswith("total") and table.loc["refund", "gas_is"].startswith("mean")
 
 
 def test_figure_has_balances_and_accuracy(result, tmp_path):
