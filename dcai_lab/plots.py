@@ -85,6 +85,6 @@ def save(figure, folder, stem) -> list[Path]:
 
     paths = [Path(folder) / f"{stem}.{ext}" for ext in ("png", "svg")]
     for path in paths:
-        figure.savefig(path, dpi=120)
+        figure.savefig(path, dpi=120, bbox_inches="tight")  # legends may sit outside the axes
     plt.close(figure)
     return paths

@@ -75,30 +75,52 @@ class Result:
         return gas_table(self.gas, self.config.get("gas_price_gwei", 4.0), self.config.get("eth_usd", 373.0))
 
     def plot(self, ax=None):
-        """Balances (percent of start) and accuracy over simulated time, one figure with two axes."""
+        """Accuracy (top) and every contributor's balance in % of its start (bottom) over simulated time.
+
+        Both are measured at the evaluations only, so they are drawn as markers with a faint guide, not as
+        lines that would claim values in between. ``ax`` (optional) is split into the two panels, so the
+        figure can sit in a grid of runs. Returns the figure.
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 4.5))
-        for name, group in self.balances.groupby("contributor", sort=False):
-            style = "--" if group["kind"].iloc[0] == "adversarial" else "-"
-            ax.plot(group["time_h"], group["balance_percent"], style, label=f"{name} balance")
-        ax.set_xlabel("simulated time (hours)")
-        ax.set_ylabel("balance (% of start)")
-        acc_ax = ax.twinx()
-        acc_ax.plot(self.accuracy["time_h"], self.accuracy["accuracy"], color="black", lw=2, label="accuracy")
+            figure = plt.figure(figsize=(8, 6))
+            spec = figure.add_gridspec(2, 1, height_ratios=(1, 1.3))
+        else:
+            figure, spec = ax.figure, ax.get_subplotspec().subgridspec(2, 1, height_ratios=(1, 1.3), hspace=0.08)
+            ax.remove()
+        acc_ax = figure.add_subplot(spec[0])
+        bal_ax = figure.add_subplot(spec[1], sharex=acc_ax)
+        acc = self.accuracy
+        acc_ax.plot(acc["time_h"], acc["accuracy"], "o:", color="black", ms=3.5, lw=0.8,
+                    label="accuracy at each evaluation")
+        values = list(acc["accuracy"])
         reference = self.manifest.get("reference_accuracy_all_data")
         if reference is not None:
-            acc_ax.axhline(reference, color="grey", ls=":", label="accuracy, trained on all data")
-        acc_ax.set_ylabel("accuracy on the hidden test set")
-        acc_ax.set_ylim(0, 1)
-        lines = ax.get_legend_handles_labels()
-        more = acc_ax.get_legend_handles_labels()
-        ax.legend(lines[0] + more[0], lines[1] + more[1], loc="lower left", fontsize="small")
-        ax.set_title(f"{self.config['name']}: {self.config['model']} on {self.config['dataset']} under "
-                     f"{self.config['incentive']}")
-        ax.figure.tight_layout()
-        return ax.figure
+            acc_ax.axhline(reference, color="grey", ls="--", lw=1, label="trained on all data")
+            values.append(reference)
+        pad = max(0.01, 0.15 * (max(values) - min(values)))
+        acc_ax.set_ylim(min(values) - pad, max(values) + pad)
+        acc_ax.set_ylabel("accuracy on the\nhidden test set")
+        acc_ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small", frameon=False)
+        acc_ax.tick_params(labelbottom=False)
+        acc_ax.set_title(f"{self.config['name']}: {self.config['model']} on {self.config['dataset']} under "
+                         f"{self.config['incentive']}", fontsize="medium")
+        moved = False
+        for name, group in self.balances.groupby("contributor", sort=False):
+            style = "--" if group["kind"].iloc[0] == "adversarial" else "-"
+            bal_ax.plot(group["time_h"], group["balance_percent"], ls=style, marker="o", ms=2.5, lw=0.7, label=name)
+            moved = moved or group["balance_percent"].nunique() > 1
+        if not moved:
+            bal_ax.text(0.5, 0.5, f"no ether moves under {self.config['incentive']}: every balance stays at its "
+                                  "start", transform=bal_ax.transAxes, ha="center", va="bottom", fontsize="small")
+        bal_ax.set_xlabel("simulated time (hours)")
+        bal_ax.set_ylabel("balance (% of start)")
+        bal_ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small", frameon=False,
+                      title="contributor (dashed: adversary)", title_fontsize="small")
+        if ax is None:
+            figure.tight_layout()
+        return figure
 
     def save_figures(self, folder) -> list[Path]:
         from .plots import save

@@ -68,8 +68,11 @@ def test_gas_table_prices_operations(result):
 
 def test_figure_has_balances_and_accuracy(result, tmp_path):
     figure = result[0].plot()
-    left, right = figure.axes
-    assert len(left.lines) == 4 and right.get_ylabel().startswith("accuracy")
+    accuracy, balances = figure.axes
+    assert accuracy.get_ylabel().startswith("accuracy") and len(balances.lines) == 4  # one per contributor
+    low, high = accuracy.get_ylim()
+    assert (low, high) != (0, 1) and low <= result[0].accuracy["accuracy"].min()  # fitted to the data
+    assert all(line.get_marker() == "o" for line in balances.lines)  # measured points, marked
     paths = result[0].save_figures(tmp_path)
     assert all(p.stat().st_size > 1000 for p in paths)
 
@@ -213,3 +216,9 @@ def test_the_report_says_where_the_paper_is_contradicted():
     assert any("b on d: the adversary ended in profit" in s for s in said)
     assert any("b on d: the adversary (100.50%) ended above an honest contributor (99.00%)" in s for s in said)
     assert any("b on d: an honest contributor ended with a net loss" in s for s in said)
+
+
+def test_a_points_figure_says_that_no_ether_moves():
+    r = experiments.run({**SMALL, "incentive": "points", "duration_days": 0.1}, progress=False)
+    figure = r.plot()
+    assert any("no ether moves" in t.get_text() for t in figure.axes[1].texts)
