@@ -104,7 +104,7 @@ class Result:
         acc_ax.set_ylabel("accuracy on the\nhidden test set")
         acc_ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small", frameon=False)
         acc_ax.tick_params(labelbottom=False)
-        acc_ax.set_title(f"{self.config['name']}: {self.config['model']} on {self.config['dataset']} under "
+        acc_ax.set_title(f"{self.config['name']}\n{self.config['model']} on {self.config['dataset']} under "
                          f"{self.config['incentive']}", fontsize="medium")
         moved = False
         for name, group in self.balances.groupby("contributor", sort=False):
@@ -112,8 +112,8 @@ class Result:
             bal_ax.plot(group["time_h"], group["balance_percent"], ls=style, marker="o", ms=2.5, lw=0.7, label=name)
             moved = moved or group["balance_percent"].nunique() > 1
         if not moved:
-            bal_ax.text(0.5, 0.5, f"no ether moves under {self.config['incentive']}: every balance stays at its "
-                                  "start", transform=bal_ax.transAxes, ha="center", va="bottom", fontsize="small")
+            bal_ax.text(0.5, 0.75, f"no ether moves under {self.config['incentive']}:\nevery balance stays at its "
+                                   "start", transform=bal_ax.transAxes, ha="center", va="center", fontsize="small")
         bal_ax.set_xlabel("simulated time (hours)")
         bal_ax.set_ylabel("balance (% of start)")
         bal_ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small", frameon=False,
