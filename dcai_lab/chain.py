@@ -19,6 +19,7 @@ from web3.exceptions import BadFunctionCallOutput
 from . import artifacts, settings
 from .errors import ContractRevert
 from .gas import GasLedger, GasRecord
+from .gas import label as gas_label
 from .transports import (BLOCK_GAS_LIMIT, GENESIS_TIME, TWIN_START, EmbeddedEVM, NoChain, NodeRPC, Transport, Tx,
                          Web3Path)
 
@@ -209,7 +210,7 @@ class Chain:
         """
         sender = sender or self.accounts[0]
         name = operation or getattr(call, "fn_name", "transaction")
-        label = f"{phase}: {name}" if phase else name
+        label = gas_label(phase, name)
         tx = Tx.of(call, sender=sender, value=value, gas=self.block_gas_limit)
         receipt, block_time = self.transport.send(tx, label)
         self.gas.record(name, receipt, block_time, sender, phase)
@@ -251,8 +252,9 @@ class Chain:
 
     @property
     def next_block_time(self) -> int:
-        """The time the next transaction will have (``now + 1`` unless the clock was just moved)."""
-        return self.transport.next_block_time()
+        """The time the next transaction will have: every block is one second after the latest (time travel
+        mines a block just before its target)."""
+        return self.now + 1
 
     def time_travel(self, seconds: float = 0, **delta) -> int:
         """Move the clock: the next transaction runs ``seconds`` (plus ``days=``, ``hours=``, ``minutes=``)

@@ -7,6 +7,11 @@ from dataclasses import asdict, dataclass
 DEPLOY = "deploy"
 
 
+def label(phase: str, name: str) -> str:
+    """Phase and name together, for display and messages: ``deploy: DataHandler``."""
+    return f"{phase}: {name}" if phase else name
+
+
 @dataclass(frozen=True)
 class GasRecord:
     """One transaction. ``phase`` groups the transactions of one job: ``"deploy"`` for everything that sets a
@@ -32,7 +37,7 @@ class GasRecord:
     @property
     def label(self) -> str:
         """Phase and name together, for display: ``deploy: DataHandler``."""
-        return f"{self.phase}: {self.name}" if self.phase else self.name
+        return label(self.phase, self.name)
 
 
 class GasLedger:

@@ -137,10 +137,6 @@ class Transport(ABC):
     def now(self) -> int:
         """Timestamp of the latest block."""
 
-    def next_block_time(self) -> int:
-        """The time the next transaction will have (every block is one second after the last)."""
-        return self.now() + 1
-
     @abstractmethod
     def time_travel(self, target: int) -> None:
         """Mine a block at ``target - 1`` (unless the latest block is already there) so that the next
@@ -623,7 +619,6 @@ class NoChain(Transport):
         self.accounts = [f"0x{i + 1:040x}" for i in range(num_accounts)]
         self.block_gas_limit = block_gas_limit
         self._now = start
-        self._next = start + 1
         self.block = 0
 
     @property
@@ -650,22 +645,19 @@ class NoChain(Transport):
     def now(self):
         return self._now
 
-    def next_block_time(self):
-        return max(self._next, self._now + 1)
-
     def time_travel(self, target):
-        # A block just before the target unless the clock is already past it; the next block at the target.
-        self._now, self._next = max(self._now, target - 1), target
+        # A block just before the target unless the clock is already past it, so the next one is at the
+        # target (or, past it, one second after the latest, as on a chain).
+        self._now = max(self._now, target - 1)
 
     def mine(self) -> tuple[int, int]:
-        """One block for one operation: its number and time."""
-        self._now = max(self._next, self._now + 1)
-        self._next = self._now + 1
+        """One block for one operation, one second after the latest: its number and time."""
+        self._now += 1
         self.block += 1
         return self.block, self._now
 
     def snapshot(self):
-        return self._now, self._next, self.block
+        return self._now, self.block
 
     def revert(self, snapshot):
-        self._now, self._next, self.block = snapshot
+        self._now, self.block = snapshot

@@ -23,7 +23,7 @@ CALIBRATION_CONTRIBUTIONS = 200
 HIDDEN_STREAM, TEST_STREAM, CHECK_STREAM = 1, 2, 3
 
 
-def plan_subsets(config: ExperimentConfig, y, y_test, mechanism=None) -> dict:
+def plan_subsets(config: ExperimentConfig, y, y_test, mechanism=None, rng=None) -> dict:
     """Every subset a run takes, as index arrays, from the labels alone: ``initial`` (trained on before
     deployment) and ``pool`` (contributed, in this order) from a seeded permutation of the training split;
     the mechanism's ``hidden_test`` set and the ``test`` set accuracy is measured on (all the rest, or a
@@ -31,7 +31,7 @@ def plan_subsets(config: ExperimentConfig, y, y_test, mechanism=None) -> dict:
     :mod:`dcai_lab.subsets`: some splits are sorted by label). ``check`` are positions in the test set where
     the contract's own evaluate is compared with the twin."""
     mechanism = mechanism or config.mechanism()
-    rng = np.random.default_rng(config.seed)
+    rng = np.random.default_rng(config.seed) if rng is None else rng  # a run's: the loop's stream goes on after it
     order = rng.permutation(len(y))
     n_initial = max(1, round(config.initial_fraction * len(y)))
     plan = {"initial": order[:n_initial], "pool": order[n_initial:]}
@@ -73,13 +73,12 @@ def _execute(config: ExperimentConfig, progress: bool, gas_model: GasModel | Non
     task = datasets.task(config.dataset)
     entry = registry.entry(config.model)
     mechanism = config.mechanism()
-    plan = plan_subsets(config, y, y_test, mechanism)
+    plan = plan_subsets(config, y, y_test, mechanism, rng)
     y_all_test = y_test
     hidden = subsets.take(X_test, y_test, plan["hidden_test"]) if "hidden_test" in plan else None
     X_test, y_test = subsets.take(X_test, y_test, plan["test"])
     initial, pool = plan["initial"], plan["pool"]
     n_initial = len(initial)
-    rng.permutation(len(y))  # the draw plan_subsets made with this seed: the simulation's stream goes on after it
 
     def new_twin():
         return entry.make(n_features=encoder.n_features, n_classes=task.n_classes, seed=config.seed)

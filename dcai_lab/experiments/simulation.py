@@ -70,20 +70,19 @@ class Simulation:
     def _horizon(self) -> int:
         """The simulated time the loop stops at: after the last contribution, the clock runs on until every
         claim has come due."""
-        _, end, step = self._schedule_bounds()
+        end, step = self._bounds()
         return end + self.mechanism.claims_due_after + step
 
-    def _schedule_bounds(self) -> tuple[None, int, int]:
+    def _bounds(self) -> tuple[int, int]:
         """The end of contributions and the evaluation interval."""
-        return None, self.start + int(self.config.duration_days * 86_400), max(1, int(self.config.eval_interval_hours * 3600))
+        return self.start + int(self.config.duration_days * 86_400), max(1, int(self.config.eval_interval_hours * 3600))
 
     def _schedule(self) -> tuple[list, int, int]:
         """The contributors' first turns as a heap of (time, agent index), the end of contributions and the
         evaluation interval."""
         queue = [(self.start + self._wait(kind), i) for i, (_, kind, _) in enumerate(self.agents)]
         heapq.heapify(queue)
-        _, end, step = self._schedule_bounds()
-        return queue, end, step
+        return (queue, *self._bounds())
 
     def _loop(self, bar) -> None:
         queue, end, step = self._schedule()
@@ -217,7 +216,7 @@ class MarketSimulation(Simulation):
 
     def _horizon(self) -> int:
         """Participation ends after ``duration_days``, but not before the market's minimum duration."""
-        _, end, _ = self._schedule_bounds()
+        end, _ = self._bounds()
         return self.start + max(end - self.start, self.mechanism.min_duration)
 
     def _loop(self, bar) -> None:
