@@ -16,12 +16,20 @@ class Contributor:
     mistake_rate : float
         Probability of giving a wrong label (1.0 flips every label).
     interval : float
-        Mean seconds between contributions (exponentially distributed).
+        Mean seconds between turns.
     deposit_mean, deposit_std : float
-        Willingness to deposit, drawn for each contribution, in deposit units (see ``Experiment``): the
-        contributor skips its turn when the mechanism asks for more.
+        Willingness to deposit, drawn for each contribution, in deposit units (see ``Experiment``) and
+        capped by the contributor's balance: it skips its turn when the mechanism asks for more.
     claims : bool
         Whether it claims refunds and reports others' data when the rules pay.
+    wait_std : float or None
+        None: turns are exponentially spaced (a Poisson process, this lab's contributors). A number: the
+        wait is normal with this standard deviation, at least one second (the 2020 simulation's agents,
+        which act almost like clockwork).
+    accuracy_margin : float or None
+        None: it contributes at every turn. A number: it contributes only with probability ``accuracy +
+        accuracy_margin`` (the last measured accuracy), as the 2020 simulation's good agent, which works
+        only while the model is doing well.
     """
 
     kind: str
@@ -30,16 +38,34 @@ class Contributor:
     deposit_mean: float
     deposit_std: float
     claims: bool = True
+    wait_std: float | None = None
+    accuracy_margin: float | None = None
+
+    def __post_init__(self):
+        if not 0 <= self.mistake_rate <= 1:
+            raise ValueError(f"mistake_rate must be a probability, got {self.mistake_rate}")
+        if self.interval <= 0:
+            raise ValueError(f"interval must be positive seconds, got {self.interval}")
+        if self.wait_std is not None and self.wait_std < 0:
+            raise ValueError(f"wait_std must be zero or more seconds (or left out for exponential waits), "
+                             f"got {self.wait_std}")
 
 
 # As in earlier work: honest agents deposit ~N(50, 10) every ~10 minutes; the adversary ~N(100, 3)
-# hourly and flips every label. Noisy and lazy agents are variants.
+# hourly and flips every label. Noisy and lazy agents are variants. "good" and "bad" are the 2020
+# simulation's two agents (Harris 2020): near-periodic turns, a good agent that almost never errs and works
+# only while the model is good, a bad agent that flips every label.
 KINDS = {
     "honest": Contributor("honest", mistake_rate=0.02, interval=10 * MINUTE, deposit_mean=50, deposit_std=10),
     "adversarial": Contributor("adversarial", mistake_rate=1.0, interval=HOUR, deposit_mean=100, deposit_std=3),
     "noisy": Contributor("noisy", mistake_rate=0.3, interval=10 * MINUTE, deposit_mean=50, deposit_std=10),
     "lazy": Contributor("lazy", mistake_rate=0.02, interval=10 * MINUTE, deposit_mean=50, deposit_std=10, claims=False),
+    "good": Contributor("good", mistake_rate=0.0001, interval=10 * MINUTE, deposit_mean=50, deposit_std=10,
+                        wait_std=1, accuracy_margin=0.15),
+    "bad": Contributor("bad", mistake_rate=1.0, interval=HOUR, deposit_mean=100, deposit_std=3, wait_std=1),
 }
+#: Kinds that count as acting in good faith, for reports that split contributors into good and bad.
+GOOD_KINDS = ("honest", "good", "noisy", "lazy")
 
 
 def make(kind: str, **overrides) -> Contributor:
@@ -47,4 +73,8 @@ def make(kind: str, **overrides) -> Contributor:
         base = KINDS[kind]
     except KeyError:
         raise ValueError(f"unknown contributor kind {kind!r}; choose one of {', '.join(KINDS)}") from None
+    unknown = sorted(set(overrides) - set(base.__dict__))
+    if unknown:
+        raise ValueError(f"unknown contributor settings {unknown} for kind {kind!r}; known: "
+                         f"{sorted(k for k in base.__dict__ if k != 'kind')} and count")
     return Contributor(**{**base.__dict__, **overrides})

@@ -37,6 +37,8 @@ class Mechanism:
     settles_in_rounds: ClassVar[bool] = False
     #: Samples of the test split the mechanism needs as a hidden test set (0: none).
     hidden_test_size: ClassVar[int] = 0
+    #: True when it pays in points (a point per validated contribution and per good report), not ether.
+    pays_points: ClassVar[bool] = False
 
     def constructor_args(self) -> tuple:
         """Arguments of the contract's constructor."""
@@ -69,6 +71,12 @@ class Mechanism:
     def claims_due_after(self) -> int:
         """Seconds after a contribution before anyone may claim from it."""
         return getattr(self, "refund_wait", 0)
+
+    @property
+    def sweep_after(self) -> int | None:
+        """Seconds after a contribution when anyone but its author may take what is left of its deposit
+        (None: never)."""
+        return None
 
     def worth_reporting(self, left: int, reporter_valid) -> bool:
         """Whether a contributor reports a contribution the model disagrees with: ``left`` is what its
@@ -131,6 +139,10 @@ class DepositRefundTake(Mechanism):
 
     def rules(self, *, owner: str, start: int) -> "DepositRefundTakeRules":
         return DepositRefundTakeRules(self, owner, start)
+
+    @property
+    def sweep_after(self) -> int:
+        return self.any_address_claim_wait
 
     def deposit_unit(self) -> int:
         """The deposit asked an hour after the last update: 60 * cost_weight."""
@@ -199,6 +211,7 @@ class Points(Mechanism):
     refund_wait: int = DAY
 
     contract_name: ClassVar[str] = "Points"
+    pays_points: ClassVar[bool] = True
 
     def constructor_args(self) -> tuple:
         return (self.refund_wait,)

@@ -96,9 +96,10 @@ def gas_model_path(config: dict) -> Path:
     return settings.cache_dir() / "gas-models" / f"{cache_key(config)}.json"
 
 
-def _key(c: Contribution) -> tuple:
-    """The record's identity: what the contracts hash into the key (hashing here would only cost time)."""
-    return c.data, c.label, c.added_time, c.author
+def _key(c: Contribution) -> bytes:
+    """The record's identity: the data handler's key, computed once per contribution (a tuple of the data
+    would be hashed again at every look-up, and claims look records up at every turn)."""
+    return c.key
 
 
 @dataclass
@@ -167,16 +168,15 @@ class OffchainSystem:
         try:
             required = self.rules.deposit_required(t)
             value = required if value is None else value
-            key = (data, label, t, sender)
+            key = Contribution(data, label, t, sender, 0).key  # the data handler's key (not the deposit's)
             if value < required or key in self.records:
                 # a later check will refuse it, unless the model refuses first: ask a copy of the model
                 self._update(copy.deepcopy(self.model_twin), data, label)
             else:
                 self._update(self.model_twin, data, label)
             deposit = self.rules.handle_add_data(sender, value, t)
-            c = Contribution(data, label, t, sender, deposit)
             if key in self.records:  # the same data twice in one block: the data handler refuses
-                raise ContractRevert("add_data", "DuplicateContribution", {"key": c.key})
+                raise ContractRevert("add_data", "DuplicateContribution", {"key": key})
         except ContractRevert:
             self._reverted("add_data", sender, len(data))
             raise

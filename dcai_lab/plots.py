@@ -35,7 +35,8 @@ def gas_by_model(gas, ax=None):
 
 def gas_vs_accuracy(summary, gas, ax=None):
     """Final accuracy against the mean gas of adding data, one point per (dataset, model); the points
-    no other point beats on both (the Pareto front) are joined per dataset."""
+    no other point beats on both (the Pareto front) are joined per dataset by a dotted guide (a ranking,
+    not a measured curve)."""
     import matplotlib.pyplot as plt
 
     from matplotlib.ticker import FuncFormatter
@@ -54,16 +55,52 @@ def gas_vs_accuracy(summary, gas, ax=None):
             if acc > best:
                 front.append((cost, acc))
                 best = acc
-        ax.plot(*zip(*front), alpha=0.5)
+        ax.plot(*zip(*front), ls=":", lw=1, alpha=0.6, label=f"{dataset}: models no other beats on both")
     ax.margins(x=0.15, y=0.12)  # room for the labels inside the axes
     _label_points(ax, placed)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:,.0f}k"))
-    ax.set_xlabel("gas to add one contribution (mean; k = 1,000 gas)")
+    ax.set_xlabel("gas to add one contribution (mean over the run's adds; k = 1,000 gas)")
     ax.set_ylabel("final accuracy on the hidden test set")
     ax.set_title("Gas against accuracy")
-    ax.legend(fontsize="small", loc="best")
+    # beside the axes: inside, wherever it went, it could cover a point
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.figure.tight_layout()
     return ax.figure
+
+
+def paper_figure(results: dict, dataset: str):
+    """The 2020 paper's figure for one dataset: per model (``results`` maps a model's name to its
+    :class:`~dcai_lab.results.Result`), accuracy on the hidden test set over simulated days with the good
+    and the bad contributors' balances, all in percent on one axis shared by the panels. Measured at the
+    evaluations only: markers with a faint guide."""
+    import matplotlib.pyplot as plt
+
+    from .contributors import GOOD_KINDS
+
+    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 4.2), sharey=True, squeeze=False)
+    for ax, (model, result) in zip(axes[0], results.items()):
+        acc = result.accuracy
+        ax.plot(acc["time_h"] / 24, 100 * acc["accuracy"], "o:", color="black", ms=3, lw=0.8, label="accuracy")
+        reference = result.manifest.get("reference_accuracy_all_data")
+        if reference is not None:
+            ax.axhline(100 * reference, color="grey", ls="--", lw=1, label="accuracy trained on all data")
+        balances = result.balances
+        for good, colour, style in ((True, "tab:green", "-"), (False, "tab:red", "--")):
+            side = balances[balances["kind"].isin(GOOD_KINDS) == good]
+            for k, (_, group) in enumerate(side.groupby("contributor", sort=False)):
+                ax.plot(group["time_h"] / 24, group["balance_percent"], ls=style, marker=".", ms=3, lw=0.8,
+                        color=colour, alpha=1.0 if k == 0 else 0.55,
+                        label=(("good" if good else "bad") + " contributors' balance") if k == 0 else None)
+        ax.set_title(model, fontsize="medium")
+        ax.set_xlabel("simulated time (days)")
+        ax.grid(alpha=0.25)
+    axes[0][0].set_ylabel("percent (accuracy; balance of start)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize="small",
+               bbox_to_anchor=(0.5, -0.02))
+    fig.suptitle(f"{dataset}: accuracy and balances under Deposit-Refund-Take", fontsize="medium")
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
 
 
 def _label_points(ax, points, min_gap: float = 14.0) -> None:

@@ -75,7 +75,8 @@ class Result:
         return gas_table(self.gas, self.config.get("gas_price_gwei", 4.0), self.config.get("eth_usd", 373.0))
 
     def plot(self, ax=None):
-        """Accuracy (top) and every contributor's balance in % of its start (bottom) over simulated time.
+        """Accuracy (top) and every contributor's balance in % of its start (bottom) over simulated time;
+        under a mechanism that pays in points, every contributor's points instead.
 
         Both are measured at the evaluations only, so they are drawn as markers with a faint guide, not as
         lines that would claim values in between. ``ax`` (optional) is split into the two panels, so the
@@ -106,16 +107,22 @@ class Result:
         acc_ax.tick_params(labelbottom=False)
         acc_ax.set_title(f"{self.config['name']}\n{self.config['model']} on {self.config['dataset']} under "
                          f"{self.config['incentive']}", fontsize="medium")
+        in_points = "points" in self.balances and self.balances["points"].gt(0).any()
+        value, unit = ("points", "points (one per validated contribution\nand per good report)") if in_points \
+            else ("balance_percent", "balance (% of start)")
         moved = False
         for name, group in self.balances.groupby("contributor", sort=False):
-            style = "--" if group["kind"].iloc[0] == "adversarial" else "-"
-            bal_ax.plot(group["time_h"], group["balance_percent"], ls=style, marker="o", ms=2.5, lw=0.7, label=name)
-            moved = moved or group["balance_percent"].nunique() > 1
-        if not moved:
+            style = "--" if group["kind"].iloc[0] in ("adversarial", "bad") else "-"
+            bal_ax.plot(group["time_h"], group[value], ls=style, marker="o", ms=2.5, lw=0.7, label=name)
+            moved = moved or group[value].nunique() > 1
+        if in_points:
+            bal_ax.text(0.02, 0.95, "no ether moves: contributors earn points", transform=bal_ax.transAxes,
+                        ha="left", va="top", fontsize="small")
+        elif not moved:
             bal_ax.text(0.5, 0.75, f"no ether moves under {self.config['incentive']}:\nevery balance stays at its "
                                    "start", transform=bal_ax.transAxes, ha="center", va="center", fontsize="small")
         bal_ax.set_xlabel("simulated time (hours)")
-        bal_ax.set_ylabel("balance (% of start)")
+        bal_ax.set_ylabel(unit)
         bal_ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small", frameon=False,
                       title="contributor (dashed: adversary)", title_fontsize="small")
         if ax is None:

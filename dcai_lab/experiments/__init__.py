@@ -9,6 +9,7 @@ from .config import BACKENDS, FORKS, ExperimentConfig
 from .measure import measure_operations
 from .reproduce import PUBLISHED_BASELINES, REPRODUCE_DATASETS, REPRODUCE_MODELS, reproduce
 from .run import CALIBRATION_CONTRIBUTIONS, run
+from .sgd_step import compare_steps
 
 __all__ = ["BACKENDS", "CALIBRATION_CONTRIBUTIONS", "FORKS", "PUBLISHED_BASELINES", "REPRODUCE_DATASETS",
            "REPRODUCE_MODELS", "ExperimentConfig", "encode", "encoded_splits", "measure_operations", "reproduce",

@@ -9,6 +9,47 @@ from ..models import registry
 
 FORKS = ("prague",)
 BACKENDS = tuple(chain.BACKENDS)
+DAY = 86_400
+CLAIMS = ("at-evaluations", "at-own-events")
+
+# Two profiles: this lab's simulation (the default) and the one behind the 2020 paper's figures (Harris
+# 2020, arXiv 2009.06756; read from the 2019 simulation's code). A profile gives the settings a config
+# leaves out; anything a config sets wins. PROFILE_RULES says in words what each rule is in each profile.
+PROFILES = {
+    "lab": {"initial_fraction": 0.08, "duration_days": 1.0, "eval_interval_hours": 2.0,
+            "contributors": [{"kind": "honest", "count": 3}, {"kind": "adversarial", "count": 1}],
+            "claims": "at-evaluations", "sweeps": False, "until_all_claimed": False},
+    "2020": {"initial_fraction": 0.08, "duration_days": None, "eval_interval_hours": 200_000 / 3600,
+             "contributors": [{"kind": "good"}, {"kind": "bad"}],
+             "claims": "at-own-events", "sweeps": True, "until_all_claimed": True},
+}
+# The 2020 profile's settings that depend on the dataset or the mechanism.
+PROFILE_DATASETS = {"2020": {"fitness_synthetic": {"initial_samples": 100, "max_contributions": 3_400}}}
+PROFILE_INCENTIVE_PARAMS = {"2020": {"deposit-refund-take": {"owner_claim_wait": 9 * DAY,
+                                                             "any_address_claim_wait": 9 * DAY}}}
+PROFILE_RULES = [
+    ("contributors", "three honest (2% label mistakes, exponential waits of mean 10 min, deposits N(50, 10)) "
+                     "and one adversary (flips every label, exponential waits of mean 1 h, deposits N(100, 3)), "
+                     "always contributing",
+     "one good (0.01% mistakes, waits N(600 s, 1 s), deposits N(50, 10), contributes only with probability "
+     "accuracy + 0.15) and one bad (flips every label, waits N(3600 s, 1 s), deposits N(100, 3))"),
+    ("claims", "every contributor claims at evaluation ticks: refunds where the model agrees, reports where it "
+               "does not",
+     "the acting contributor claims at each of its own turns, oldest deposit first"),
+    ("sweeps", "no one sweeps: a deposit no one can claim stays in the contract (the contract lets anyone but "
+               "the author take it after 10 days)",
+     "after 9 days anyone takes what is left of a deposit (the contract's any-address wait set to 9 days); "
+     "the 2019 code let the author sweep its own deposit too, the contract refuses it"),
+    ("length", "a fixed simulated duration, then one more refund wait so that claims come due",
+     "until all the training data is contributed and every deposit is claimed (here: until no deposit can be "
+     "claimed any more, one sweep wait after the last contribution)"),
+    ("initial training", "8% of the training split", "8% of the training split; fitness: 100 samples and 3,400 "
+                                                       "contributions (3,500 in all, as the paper's Endomondo "
+                                                       "subset)"),
+    ("evaluation", "every 2 simulated hours (configs often set more)", "every 200,000 s (55.6 h)"),
+    ("balances", "a deposit is capped by the contributor's balance; at zero it stops",
+     "the same (as in the 2019 code)"),
+]
 
 
 @dataclass
@@ -17,6 +58,13 @@ class ExperimentConfig:
 
     ``model`` is a short name from :mod:`dcai_lab.models.registry` (``perceptron``, ``nb``, ``ncc``,
     ``dense-perceptron``, ``dense-ncc``); its default encoder for the task encodes the data.
+    ``profile`` (``"lab"`` or ``"2020"``) gives every setting left out (``None``) its value: this lab's
+    simulation, or the one that drew the 2020 paper's figures (see :data:`PROFILE_RULES` and the README).
+    ``claims`` is ``"at-evaluations"`` (every contributor claims at evaluation ticks) or ``"at-own-events"``
+    (the acting contributor claims at its own turns); ``sweeps`` lets contributors take what is left of a
+    deposit once the mechanism's any-address wait has passed; ``until_all_claimed`` runs until the data is
+    all contributed and every deposit is claimed instead of for ``duration_days``. ``initial_samples``
+    trains on that many samples first instead of ``initial_fraction`` of the split.
     ``incentive`` names a mechanism (:mod:`dcai_lab.incentives`) and ``incentive_params`` its parameters.
     ``deposit_unit`` (wei) scales contributors' willingness to deposit; by default the mechanism's unit
     (Deposit-Refund-Take: the deposit asked an hour after the last update, 60 * cost_weight). Balances start
@@ -34,10 +82,15 @@ class ExperimentConfig:
     model: str = "perceptron"
     incentive: str = "deposit-refund-take"
     incentive_params: dict = field(default_factory=dict)
-    initial_fraction: float = 0.08
-    contributors: list = field(default_factory=lambda: [{"kind": "honest", "count": 3}, {"kind": "adversarial", "count": 1}])
-    duration_days: float = 1.0
-    eval_interval_hours: float = 2.0
+    profile: str = "lab"
+    initial_fraction: float | None = None
+    initial_samples: int | None = None
+    contributors: list | None = None
+    duration_days: float | None = None
+    eval_interval_hours: float | None = None
+    claims: str | None = None
+    sweeps: bool | None = None
+    until_all_claimed: bool | None = None
     max_contributions: int | None = None
     test_limit: int | None = None
     onchain_check: int = 50
@@ -48,6 +101,17 @@ class ExperimentConfig:
     initial_balance: float = 10_000
     gas_price_gwei: float = 4.0
     eth_usd: float = 373.0
+
+    def __post_init__(self):
+        if self.profile not in PROFILES:
+            raise ValueError(f"unknown profile {self.profile!r}; choose one of {sorted(PROFILES)}")
+        defaults = {**PROFILES[self.profile], **PROFILE_DATASETS.get(self.profile, {}).get(self.dataset, {})}
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
+        incentive = self.incentive.lower().replace("_", "-") if isinstance(self.incentive, str) else ""
+        profile_params = PROFILE_INCENTIVE_PARAMS.get(self.profile, {}).get(incentive, {})
+        self.incentive_params = {**profile_params, **self.incentive_params}
 
     @classmethod
     def from_dict(cls, values: dict) -> "ExperimentConfig":
@@ -92,5 +156,17 @@ class ExperimentConfig:
                              "none (for the prediction market's payouts without a chain use dcai_lab.market.settle)")
         if not 0 < self.initial_fraction < 1:
             raise ValueError(f"initial_fraction must be between 0 and 1, got {self.initial_fraction}")
+        if self.initial_samples is not None and self.initial_samples < 1:
+            raise ValueError(f"initial_samples must be at least 1, got {self.initial_samples}")
+        if self.claims not in CLAIMS:
+            raise ValueError(f"claims must be one of {CLAIMS}, got {self.claims!r}")
+        if self.until_all_claimed and mechanism.settles_in_rounds:
+            raise ValueError(f"{type(mechanism).__name__} settles once, after participation: it runs for "
+                             "duration_days; set until_all_claimed = false (or use profile = \"lab\")")
+        if not self.until_all_claimed and not (self.duration_days and self.duration_days > 0):
+            raise ValueError(f"duration_days must be positive, got {self.duration_days} (or set "
+                             "until_all_claimed = true to run until the data is used up and every deposit claimed)")
+        if not self.eval_interval_hours > 0:
+            raise ValueError(f"eval_interval_hours must be positive, got {self.eval_interval_hours}")
         for spec in self.contributors:
             contributors.make(spec["kind"], **{k: v for k, v in spec.items() if k not in ("kind", "count")})

@@ -33,7 +33,9 @@ def plan_subsets(config: ExperimentConfig, y, y_test, mechanism=None, rng=None) 
     mechanism = mechanism or config.mechanism()
     rng = np.random.default_rng(config.seed) if rng is None else rng  # a run's: the loop's stream goes on after it
     order = rng.permutation(len(y))
-    n_initial = max(1, round(config.initial_fraction * len(y)))
+    n_initial = config.initial_samples or max(1, round(config.initial_fraction * len(y)))
+    if n_initial >= len(y):
+        raise ValueError(f"initial_samples {n_initial} leaves nothing of the {len(y)} training samples to contribute")
     plan = {"initial": order[:n_initial], "pool": order[n_initial:]}
     if config.max_contributions is not None:
         plan["pool"] = plan["pool"][:config.max_contributions]
@@ -138,8 +140,8 @@ def _gas_model(config: ExperimentConfig, X, progress: bool) -> GasModel:
     if path.exists():
         return GasModel.load(path)
     limit = min(config.max_contributions or CALIBRATION_CONTRIBUTIONS, CALIBRATION_CONTRIBUTIONS)
-    calibration = _execute(replace(config, backend="py-evm", max_contributions=limit,
-                                   duration_days=min(config.duration_days, 1.0)), progress)
+    calibration = _execute(replace(config, backend="py-evm", max_contributions=limit, until_all_claimed=False,
+                                   duration_days=min(config.duration_days or 1.0, 1.0)), progress)
     added = calibration.contributions[calibration.contributions["outcome"] == "added"]
     model = GasModel.fit(calibration.gas, [len(X[i]) for i in added["sample"]], config.mechanism())
     model.save(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 
 import numpy as np
+import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from .. import contributors
@@ -48,18 +49,17 @@ class Simulation:
         self.agents = make_agents(config, chain.accounts)
         self.start = chain.now
         self.balance = {name: config.initial_balance * self.unit for name, _, _ in self.agents}
+        self.points = {name: 0 for name, _, _ in self.agents}  # under a mechanism that pays in points
         self.open = []  # contributions not yet settled: (Contribution, author name)
+        self._turns = {}  # id(contribution) -> contributors who have had their turn at claiming it
+        self._stack, self._stack_size = None, 0  # the open contributions' samples, converted (_open_samples)
+        self._current = None  # the model's twin, read again only after it learns
         self.contribution_rows, self.accuracy_rows, self.balance_rows = [], [], []
         self._test_rows = None
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, progress: bool = True) -> None:
-        # The bar counts simulated hours up to where the loop will stop: its total is the work the run will
-        # really do (how many of the pool's samples get contributed depends on the schedule, not the pool).
-        total = round((self._horizon() - self.start) / 3600, 1)
-        self._bar = tqdm(total=total, desc=self.config.name, unit="h", disable=not progress,
-                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} simulated hours "
-                                    "[{elapsed}<{remaining}]")
+        self._bar = self._progress_bar(progress)
         try:
             self._loop(self._bar)
             self._bar.update(self._bar.total - self._bar.n)  # the last tick may fall short of the horizon
@@ -67,15 +67,37 @@ class Simulation:
             self._bar.close()
         self._finish(progress)
 
+    def _progress_bar(self, progress: bool):
+        """A bar whose total is the work the run will really do: simulated hours up to where the loop stops,
+        or, when the run goes on until the data is used up, the samples to contribute (how many of the
+        pool's samples a fixed duration gets through depends on the schedule, not the pool)."""
+        if self.config.until_all_claimed:
+            return tqdm(total=len(self.pool), desc=self.config.name, unit="sample", disable=not progress,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total} samples contributed "
+                                   "[{elapsed}<{remaining}]")
+        total = round((self._horizon() - self.start) / 3600, 1)
+        return tqdm(total=total, desc=self.config.name, unit="h", disable=not progress,
+                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} simulated hours "
+                               "[{elapsed}<{remaining}]")
+
     def _horizon(self) -> int:
         """The simulated time the loop stops at: after the last contribution, the clock runs on until every
         claim has come due."""
         end, step = self._bounds()
         return end + self.mechanism.claims_due_after + step
 
+    def _tail(self, step: int) -> int:
+        """How long a run that goes on until every deposit is claimed runs after its last contribution: until
+        deposits can be swept (when contributors sweep), else until claims come due; plus one tick."""
+        sweep = self.mechanism.sweep_after if self.config.sweeps else None
+        return (sweep or self.mechanism.claims_due_after) + step
+
     def _bounds(self) -> tuple[int, int]:
         """The end of contributions and the evaluation interval."""
-        return self.start + int(self.config.duration_days * 86_400), max(1, int(self.config.eval_interval_hours * 3600))
+        step = max(1, int(self.config.eval_interval_hours * 3600))
+        if self.config.until_all_claimed:
+            return None, step
+        return self.start + int(self.config.duration_days * 86_400), step
 
     def _schedule(self) -> tuple[list, int, int]:
         """The contributors' first turns as a heap of (time, agent index), the end of contributions and the
@@ -86,39 +108,61 @@ class Simulation:
 
     def _loop(self, bar) -> None:
         queue, end, step = self._schedule()
+        until_claimed = self.config.until_all_claimed
+        at_own_events = self.config.claims == "at-own-events"
         # After the last contribution, the clock runs on until every claim has come due, so that final
-        # balances count refunds and reports and not deposits still held.
-        settled = self._horizon()
+        # balances count refunds and reports and not deposits still held. A run that goes on until every
+        # deposit is claimed learns when its contributions end only when the data (or the contributors) run out.
+        settled = None if until_claimed else self._horizon()
         next_eval = self.start
         while True:
-            next_event = queue[0][0] if queue and self.pool and queue[0][0] <= end else settled + 1
-            if next_eval <= min(next_event, settled):
+            contributing = bool(queue and self.pool) and (until_claimed or queue[0][0] <= end)
+            if settled is None and not contributing:
+                settled = max(self.chain.now, next_eval - step) + self._tail(step)
+            if until_claimed and not self.pool and not self.open:
+                break  # every sample contributed, every deposit claimed
+            acting = contributing or (at_own_events and queue and self.open)
+            next_event = queue[0][0] if acting else float("inf")
+            limit = float("inf") if settled is None else settled
+            if next_eval <= min(next_event, limit):
                 self._move_to(next_eval)
-                self._claims()
+                if not at_own_events:
+                    self._claims()
                 self._evaluate()
                 next_eval += step
                 continue
-            if next_event > settled:
+            if next_event > limit:
                 break
-            self._turn(queue, bar)
+            self._turn(queue, bar, at_own_events)
+        if until_claimed:
+            self._evaluate()  # where the run ends, between ticks
 
-    def _turn(self, queue, bar) -> None:
+    def _turn(self, queue, bar, claim: bool = False) -> None:
         t, i = heapq.heappop(queue)
-        self._contribute(t, i)
-        heapq.heappush(queue, (t + self._wait(self.agents[i][1]), i))
+        name = self.agents[i][0]
+        if self.pool:
+            self._contribute(t, i)
+        else:
+            self._move_to(t)
+        if claim:
+            self._claims(acting=name)
+        if self.balance[name] > 0:  # a contributor at zero stops
+            heapq.heappush(queue, (t + self._wait(self.agents[i][1]), i))
 
     def _finish(self, progress: bool) -> None:
         """What happens after the loop: nothing here; a market settles."""
 
     # -- one step ------------------------------------------------------------------------------
     def _wait(self, kind) -> int:
-        return max(1, int(self.rng.exponential(kind.interval)))
+        if kind.wait_std is None:
+            return max(1, int(self.rng.exponential(kind.interval)))
+        return max(1, int(self.rng.normal(kind.interval, kind.wait_std)))
 
     def _move_to(self, t: int) -> None:
         if t > self.chain.now + 1:
             self.chain.time_travel(t - self.chain.now)
         bar = getattr(self, "_bar", None)
-        if bar is not None:
+        if bar is not None and not self.config.until_all_claimed:
             hours = min(bar.total, (self.chain.now - self.start) / 3600)
             if hours > bar.n:
                 bar.update(hours - bar.n)
@@ -137,43 +181,71 @@ class Simulation:
         index = self.pool[0]
         self._move_to(t)
         required = self.system.deposit_required()
-        willing = max(0.0, self.rng.normal(kind.deposit_mean, kind.deposit_std)) * self.unit
         row = {"time_h": (max(t, self.chain.now + 1) - self.start) / 3600, "contributor": name, "kind": kind.kind,
                "sample": int(index), "required_deposit": required}
-        if required > willing:
-            self.contribution_rows.append({**row, "outcome": "skipped: deposit too high", "label": -1,
-                                           "true_label": -1, "deposit": 0, "gas_used": 0})
+        skipped = {"label": -1, "true_label": -1, "deposit": 0, "gas_used": 0}
+        if kind.accuracy_margin is not None and self.rng.random() >= self._accuracy() + kind.accuracy_margin:
+            self.contribution_rows.append({**row, "outcome": "skipped: model not good enough", **skipped})
+            return
+        willing = max(0.0, self.rng.normal(kind.deposit_mean, kind.deposit_std)) * self.unit
+        if required > min(willing, self.balance[name]):  # no one deposits more than it has
+            outcome = "skipped: balance too low" if required > self.balance[name] else "skipped: deposit too high"
+            self.contribution_rows.append({**row, "outcome": outcome, **skipped})
             return
         self.pool.pop(0)
+        if self.config.until_all_claimed:
+            self._bar.update(1)
         label, true = self._label(kind, index)
         c = self.system.add_data(self.X[index], label, sender=account, value=required)
         self.balance[name] -= c.deposit
+        self._current = None  # the model has learnt
         self.open.append((c, name))
         self.contribution_rows.append({**row, "outcome": "added", "label": label, "true_label": true,
                                        "deposit": c.deposit, "gas_used": c.gas_used})
 
-    def _claims(self) -> None:
-        """Refunds when the model agrees, reports when it does not and the mechanism says reporting pays."""
+    def _claims(self, acting: str | None = None) -> None:
+        """Refunds when the model agrees, reports when it does not and the mechanism says reporting pays,
+        and (when contributors sweep) taking what is left once the mechanism's any-address wait has passed.
+        ``acting`` None: every contributor claims (at an evaluation tick); a name: only that contributor, at
+        its own turn, oldest deposit first (the 2020 simulation's rule)."""
         if not self.open:
             return
         now = self.chain.now + 1
-        due = [(c, a) for c, a in self.open if now >= c.added_time + self.mechanism.claims_due_after]
-        if not due:
+        # open is in the order of adding and every deposit waits as long: the due ones come first
+        k = 0
+        while k < len(self.open) and now >= self.open[k][0].added_time + self.mechanism.claims_due_after:
+            k += 1
+        if not k:
             return
-        model = self.system.twin()
-        agrees = model.predict([c.data for c, _ in due]) == np.array([c.label for c, _ in due])
-        names = {name: (kind, account) for name, kind, account in self.agents}
+        due = self.open[:k]
+        model = self._model()
+        agrees = model.predict(self._open_samples(k, model)) == np.array([c.label for c, _ in due])
+        everyone = {name: (kind, account) for name, kind, account in self.agents}
+        names = everyone if acting is None else {acting: everyone[acting]}
+        sweep_after = self.mechanism.sweep_after if self.config.sweeps else None
         settled = set()
         for (c, author), ok in zip(due, agrees):
-            if ok and names[author][0].claims:
+            if ok and author in names and names[author][0].claims:
                 self.balance[author] += self.system.refund(c)
+                self.points[author] += self.mechanism.pays_points
                 settled.add(id(c))
         for (c, author), ok in zip(due, agrees):
-            if ok:
+            if id(c) in settled:
                 continue
             left = self.system.claimable(c)
+            sweepable = sweep_after is not None and now >= c.added_time + sweep_after
+            if ok and not sweepable:
+                continue  # its author may still claim it
+            turns = self._turns.setdefault(id(c), set())
             for name, (kind, account) in names.items():
                 if name == author or not kind.claims:
+                    continue
+                turns.add(name)
+                if sweepable:  # what is left goes to whoever takes it first (each address claims once)
+                    if left > 0 and not self.system.has_claimed(c, account):
+                        amount = self.system.report(c, sender=account)
+                        self.balance[name] += amount
+                        left -= amount
                     continue
                 if not self.mechanism.worth_reporting(left, lambda: self.system.num_valid(account)):
                     continue
@@ -181,13 +253,51 @@ class Simulation:
                     continue
                 amount = self.system.report(c, sender=account)
                 self.balance[name] += amount
+                self.points[name] += self.mechanism.pays_points
                 left -= amount
-            if self.mechanism.settled(left):
+            # Settled once the mechanism needs no more claims: a deposit claimed in full, or, with nothing
+            # deposited (Points), once every contributor who could report it has had its turn.
+            reporters = {n for n, (kind, _) in everyone.items() if n != author and kind.claims}
+            if self.mechanism.settled(left) and (c.deposit > 0 or turns >= reporters):
                 settled.add(id(c))
-        self.open = [(c, a) for c, a in self.open if id(c) not in settled]
+        self._close(settled)
+
+    def _model(self):
+        """The deployed model's twin. Only an added contribution changes the model, so the twin read after
+        the last one serves every claim and evaluation until the next (reading it from a chain is costly)."""
+        if self._current is None:
+            self._current = self.system.twin()
+        return self._current
+
+    def _open_samples(self, k: int, model):
+        """The first ``k`` open contributions' samples as one input to ``model.predict``. The open samples
+        are kept converted and stacked in the order of ``open`` (the 2020 profile's claims ask about the same
+        open deposits at every turn: converting and stacking them each time would cost more than the run)."""
+        while self._stack_size < len(self.open):  # contributions added since
+            row = model.prepare([self.open[self._stack_size][0].data])
+            self._stack = row if self._stack is None else (
+                sp.vstack([self._stack, row], format="csr") if sp.issparse(row) else self._stack + list(row))
+            self._stack_size += 1
+        return self._stack[:k]
+
+    def _close(self, settled: set) -> None:
+        """Drop settled contributions from ``open`` and from the stacked samples."""
+        keep = [i for i, (c, _) in enumerate(self.open) if id(c) not in settled]
+        if len(keep) == len(self.open):
+            return
+        if self._stack is not None:
+            self._stack = self._stack[keep] if sp.issparse(self._stack) else [self._stack[i] for i in keep]
+        self.open = [self.open[i] for i in keep]
+        self._stack_size = len(self.open)
+        for key in settled:
+            self._turns.pop(key, None)
+
+    def _accuracy(self) -> float:
+        """The last measured accuracy (what a contributor sees of the model)."""
+        return self.accuracy_rows[-1]["accuracy"] if self.accuracy_rows else 0.0
 
     def _evaluate(self) -> None:
-        model = self.system.twin()
+        model = self._model()
         if self._test_rows is None:  # checked and converted once, scored many times
             self._test_rows = model.prepare(self.X_test)
         accuracy = model.score(self._test_rows, self.y_test)
@@ -205,7 +315,8 @@ class Simulation:
         start = self.config.initial_balance * self.unit
         for name, kind, _ in self.agents:
             self.balance_rows.append({"time_h": t, "contributor": name, "kind": kind.kind,
-                                      "balance_percent": 100 * self.balance[name] / start})
+                                      "balance_percent": 100 * self.balance[name] / start,
+                                      "points": self.points[name]})
 
 
 class MarketSimulation(Simulation):
@@ -236,6 +347,7 @@ class MarketSimulation(Simulation):
         self.system.end_participation()
         self.system.reveal()
         self.system.process_rewards(progress=progress)
+        self._current = None  # the reward rounds replay contributions through the model
         for name, _, account in self.agents:
             if self.system.claimable(account):
                 self.balance[name] += self.system.withdraw(account)
@@ -243,8 +355,15 @@ class MarketSimulation(Simulation):
 
     def _contribute(self, t: int, i: int) -> None:
         name, kind, account = self.agents[i]
-        index = self.pool.pop(0)
         self._move_to(t)
+        if self.balance[name] < self.mechanism.min_stake:  # no one stakes more than it has
+            self.contribution_rows.append({"time_h": (self.chain.now - self.start) / 3600, "contributor": name,
+                                           "kind": kind.kind, "sample": int(self.pool[0]),
+                                           "required_deposit": self.mechanism.min_stake,
+                                           "outcome": "skipped: balance too low", "label": -1, "true_label": -1,
+                                           "deposit": 0, "gas_used": 0})
+            return
+        index = self.pool.pop(0)
         label, true = self._label(kind, index)
         entry = self.system.add_data(self.X[index], label, sender=account)
         self.balance[name] -= entry.stake

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 
 from dcai_lab import cli, datasets, experiments
@@ -112,18 +113,53 @@ def test_cli_run_and_gas_table(tmp_path, capsys):
 
 def test_reproduce_writes_a_report(tmp_path, capsys):
     assert cli.main(["reproduce", "--out", str(tmp_path), "--datasets", "fitness_synthetic", "--models",
-                     "nb,perceptron", "--days", "0.2", "--eval-hours", "2", "--test-limit", "100", "--quiet"]) == 0
+                     "nb,perceptron", "--days", "0.2", "--eval-hours", "2", "--test-limit", "100", "--quiet",
+                     "--no-deviations"]) == 0
     report = (tmp_path / "report.md").read_text()
     assert "| fitness_synthetic | nb |" in report and "| fitness_synthetic | perceptron |" in report
-    assert "SYNTHETIC" in report and "prague" in report
+    assert "SYNTHETIC" in report and "prague" in report and "Profile `lab`" in report
     # every column the paper's table needs, the substitution said, the claim checked, gas labelled with USD
-    assert "0.9700 — not comparable: different data" in report and "| honest | adversary |" in report
+    assert "0.9700 — not comparable: different data" in report and "| good | bad |" in report
+    assert "good: honest; bad: adversarial" in report
     assert "## Against the paper's claim" in report
     assert "deployment (total)" in report and "add (mean)" in report and "gas ($" in report
     assert "100 hidden test samples drawn at random" in report
+    # the profiles' rules are listed even when their effects are not measured
+    assert "## Two profiles" in report and "Not measured in this run" in report and "| sweeps |" in report
     assert (tmp_path / "fitness_synthetic-nb" / "accuracy_balances.png").is_file()
-    for stem in ("gas_by_model", "gas_vs_accuracy"):
+    for stem in ("gas_by_model", "gas_vs_accuracy", "paper_figure_fitness_synthetic"):
         assert (tmp_path / f"{stem}.png").stat().st_size > 1000 and (tmp_path / f"{stem}.svg").is_file()
+
+
+@pytest.mark.slow
+def test_reproduce_with_the_2020_profile_runs_until_the_data_is_used_up(tmp_path, monkeypatch):
+    monkeypatch.setenv("DCAI_LAB_CACHE", str(tmp_path / "cache"))
+    assert cli.main(["reproduce", "--out", str(tmp_path), "--datasets", "fitness_synthetic", "--models", "perceptron",
+                     "--profile", "2020", "--backend", "twin", "--test-limit", "200", "--quiet",
+                     "--no-deviations"]) == 0
+    report = (tmp_path / "report.md").read_text()
+    assert "Profile `2020`" in report and "until its training data is all contributed" in report
+    assert "good: good; bad: bad" in report and "twin-only" in report
+    row = pd.read_csv(tmp_path / "accuracy.csv").iloc[0]
+    assert row["contributions"] == 3_400 and row["days"] > 20  # the paper's 3,500 fitness samples, 100 first
+
+
+@pytest.mark.slow
+def test_the_profiles_deviations_are_measured_rule_by_rule(tmp_path, monkeypatch):
+    from dcai_lab.experiments.config import PROFILE_RULES
+    from dcai_lab.experiments.reproduce import _profiles_section, profile_deviations
+
+    monkeypatch.setenv("DCAI_LAB_CACHE", str(tmp_path))
+    table = profile_deviations(["fitness_synthetic"], "nb", backend="twin")
+    rules = {rule for rule, _, _ in PROFILE_RULES} - {"balances"}
+    assert set(table["rule"]) == rules | {"2020 profile", "lab profile"}
+    by_rule = table.set_index("rule")
+    assert by_rule.loc["2020 profile", "contributions"] == 3_400
+    assert by_rule.loc["initial training", "contributions"] > 3_400  # 8% of the split first, then the rest
+    assert by_rule.loc["lab profile", "days"] < by_rule.loc["2020 profile", "days"]
+    text = "\n".join(_profiles_section(PROFILE_RULES, table, None))
+    effect = by_rule.loc["length", "final_accuracy"] - by_rule.loc["2020 profile", "final_accuracy"]
+    assert f"accuracy {effect:+.4f}" in text and "the same in both profiles" in text
 
 
 def test_prediction_market_runs_as_an_experiment_and_conserves_money():
@@ -207,18 +243,23 @@ def test_a_model_that_cannot_take_the_task_is_refused_before_any_work(settings, 
 def test_the_report_says_where_the_paper_is_contradicted():
     from dcai_lab.experiments.reproduce import contradictions
 
-    import pandas as pd
     cells = pd.DataFrame([
-        {"dataset": "d", "model": "a", "honest_balance_min": 101.0, "adversarial_balance_max": 97.0},
-        {"dataset": "d", "model": "b", "honest_balance_min": 99.0, "adversarial_balance_max": 100.5}])
+        {"dataset": "d", "model": "a", "good_balance_min": 101.0, "bad_balance_max": 97.0},
+        {"dataset": "d", "model": "b", "good_balance_min": 99.0, "bad_balance_max": 100.5}])
     said = contradictions(cells)
     assert not any(s.startswith("a on d") for s in said)
     assert any("b on d: the adversary ended in profit" in s for s in said)
-    assert any("b on d: the adversary (100.50%) ended above an honest contributor (99.00%)" in s for s in said)
-    assert any("b on d: an honest contributor ended with a net loss" in s for s in said)
+    assert any("b on d: the adversary (100.50%) ended above a good contributor (99.00%)" in s for s in said)
+    assert any("b on d: a good contributor ended with a net loss" in s for s in said)
 
 
-def test_a_points_figure_says_that_no_ether_moves():
+def test_a_points_figure_draws_points_and_says_that_no_ether_moves():
     r = experiments.run({**SMALL, "incentive": "points", "duration_days": 0.1}, progress=False)
+    assert (r.balances["balance_percent"] == 100).all() and r.balances["points"].max() > 0
     figure = r.plot()
     assert any("no ether moves" in t.get_text() for t in figure.axes[1].texts)
+    assert figure.axes[1].get_ylabel().startswith("points")
+    drawn = {line.get_label(): line.get_ydata() for line in figure.axes[1].get_lines()}
+    final = r.balances[r.balances["time_h"] == r.balances["time_h"].max()].set_index("contributor")["points"]
+    assert {name: int(values[-1]) for name, values in drawn.items()} == final.to_dict()
+    assert all((np.diff(values) >= 0).all() for values in drawn.values())  # points only accumulate
