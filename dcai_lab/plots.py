@@ -41,8 +41,10 @@ def gas_vs_accuracy(summary, gas, ax=None):
 
     from matplotlib.ticker import FuncFormatter
 
+    from matplotlib.lines import Line2D
+
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 4.5))
+        _, ax = plt.subplots(figsize=(9, 5))
     placed = []  # label positions in display units, to step a label aside when it would cover another
     for dataset, group in summary.groupby("dataset", sort=False):
         costs = [gas.loc[(dataset, m), "add_data"] for m in group["model"]]
@@ -55,7 +57,7 @@ def gas_vs_accuracy(summary, gas, ax=None):
             if acc > best:
                 front.append((cost, acc))
                 best = acc
-        ax.plot(*zip(*front), ls=":", lw=1, alpha=0.6, label=f"{dataset}: models no other beats on both")
+        ax.plot(*zip(*front), ls=":", lw=1, alpha=0.6)
     ax.margins(x=0.15, y=0.12)  # room for the labels inside the axes
     _label_points(ax, placed)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:,.0f}k"))
@@ -63,7 +65,10 @@ def gas_vs_accuracy(summary, gas, ax=None):
     ax.set_ylabel("final accuracy on the hidden test set")
     ax.set_title("Gas against accuracy")
     # beside the axes: inside, wherever it went, it could cover a point
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], ls=":", color="grey"))
+    labels.append("dotted: models no other\nbeats on gas and accuracy")
+    ax.legend(handles, labels, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.figure.tight_layout()
     return ax.figure
 
@@ -103,18 +108,25 @@ def paper_figure(results: dict, dataset: str):
     return fig
 
 
-def _label_points(ax, points, min_gap: float = 14.0) -> None:
-    """Name each point beside it, moving a label down in steps while it would sit within ``min_gap``
-    points (display units) of one already placed, so that labels of nearby points do not overlap."""
+def _label_points(ax, points, min_gap: float = 13.0) -> None:
+    """Name each point beside it: the first of a few places around the point (right, below, left, above)
+    where the label keeps ``min_gap`` points (display units) from every label already placed, so that labels
+    of nearby points neither overlap nor wander off."""
     ax.figure.canvas.draw()  # positions in display units need the final limits
+    candidates = [(5, 3), (5, -12), (-5, 3), (-5, -12), (5, 15), (5, -24), (-5, 15), (-5, -24)]
+    points_per_pixel = 72 / ax.figure.dpi  # display units are pixels; offsets are points
     taken = []
     for x, y, text in sorted(points, key=lambda p: -p[1]):
-        px, py = ax.transData.transform((x, y))
-        offset = 4
-        while any(abs(px - qx) < 60 and abs(py + offset - qy) < min_gap for qx, qy in taken):
-            offset -= min_gap
-        taken.append((px, py + offset))
-        ax.annotate(text, (x, y), textcoords="offset points", xytext=(5, offset), fontsize="small")
+        px, py = (v * points_per_pixel for v in ax.transData.transform((x, y)))
+        for dx, dy in candidates:
+            lx, ly = px + dx, py + dy
+            # a label's box: about 50 points wide, on the side of the point its offset says
+            if not any(abs(lx - qx) < 50 and (dx > 0) == (qdx > 0) and abs(ly - qy) < min_gap
+                       for qx, qy, qdx in taken):
+                break
+        taken.append((lx, ly, dx))
+        ax.annotate(text, (x, y), textcoords="offset points", xytext=(dx, dy), fontsize="small",
+                    ha="left" if dx > 0 else "right")
 
 
 def save(figure, folder, stem) -> list[Path]:

@@ -74,13 +74,14 @@ class Result:
     def gas_table(self) -> pd.DataFrame:
         return gas_table(self.gas, self.config.get("gas_price_gwei", 4.0), self.config.get("eth_usd", 373.0))
 
-    def plot(self, ax=None):
+    def plot(self, ax=None, accuracy_range=None, balance_range=None):
         """Accuracy (top) and every contributor's balance in % of its start (bottom) over simulated time;
         under a mechanism that pays in points, every contributor's points instead.
 
         Both are measured at the evaluations only, so they are drawn as markers with a faint guide, not as
         lines that would claim values in between. ``ax`` (optional) is split into the two panels, so the
-        figure can sit in a grid of runs. Returns the figure.
+        figure can sit in a grid of runs (:func:`plot_runs` draws runs side by side on shared ranges);
+        ``accuracy_range`` and ``balance_range`` fix the panels' y ranges. Returns the figure.
         """
         import matplotlib.pyplot as plt
 
@@ -100,14 +101,13 @@ class Result:
         if reference is not None:
             acc_ax.axhline(reference, color="grey", ls="--", lw=1, label="trained on all data")
             values.append(reference)
-        pad = max(0.01, 0.15 * (max(values) - min(values)))
-        acc_ax.set_ylim(min(values) - pad, max(values) + pad)
+        acc_ax.set_ylim(accuracy_range or _padded(values))
         acc_ax.set_ylabel("accuracy on the\nhidden test set")
         acc_ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small", frameon=False)
         acc_ax.tick_params(labelbottom=False)
         acc_ax.set_title(f"{self.config['name']}\n{self.config['model']} on {self.config['dataset']} under "
                          f"{self.config['incentive']}", fontsize="medium")
-        in_points = "points" in self.balances and self.balances["points"].gt(0).any()
+        in_points = self._paid_in_points()
         value, unit = ("points", "points (one per validated contribution\nand per good report)") if in_points \
             else ("balance_percent", "balance (% of start)")
         moved = False
@@ -121,6 +121,8 @@ class Result:
         elif not moved:
             bal_ax.text(0.5, 0.75, f"no ether moves under {self.config['incentive']}:\nevery balance stays at its "
                                    "start", transform=bal_ax.transAxes, ha="center", va="center", fontsize="small")
+        if balance_range is not None:
+            bal_ax.set_ylim(balance_range)
         bal_ax.set_xlabel("simulated time (hours)")
         bal_ax.set_ylabel(unit)
         bal_ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small", frameon=False,
@@ -129,7 +131,36 @@ class Result:
             figure.tight_layout()
         return figure
 
+    def _paid_in_points(self) -> bool:
+        return "points" in self.balances and bool(self.balances["points"].gt(0).any())
+
     def save_figures(self, folder) -> list[Path]:
         from .plots import save
 
         return save(self.plot(), folder, "accuracy_balances")
+
+
+def _padded(values, minimum: float = 0.01) -> tuple[float, float]:
+    """A y range around ``values`` with a margin, so that points do not sit on the frame."""
+    lo, hi = min(values), max(values)
+    pad = max(minimum, 0.15 * (hi - lo))
+    return lo - pad, hi + pad
+
+
+def plot_runs(results: dict, width: float = 6.5):
+    """Runs side by side (``results`` maps a title to a :class:`Result`), each as :meth:`Result.plot` draws
+    it, on shared y ranges so that panels compared by eye are comparable: one accuracy range for all, one
+    balance range for the runs that pay ether (a run paid in points keeps its own axis). Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    runs = list(results.values())
+    accuracy = [v for r in runs for v in r.accuracy["accuracy"]]
+    accuracy += [r.manifest["reference_accuracy_all_data"] for r in runs
+                 if r.manifest.get("reference_accuracy_all_data") is not None]
+    ether = [v for r in runs if not r._paid_in_points() for v in r.balances["balance_percent"]]
+    figure, axes = plt.subplots(1, len(runs), figsize=(width * len(runs), 5.5), squeeze=False)
+    for ax, result in zip(axes[0], runs):
+        result.plot(ax=ax, accuracy_range=_padded(accuracy),
+                    balance_range=None if result._paid_in_points() or not ether else _padded(ether, 0.5))
+    figure.tight_layout()
+    return figure

@@ -2,15 +2,17 @@
 gas all come from the same run on the chain.
 
 One module per job: :mod:`.config` (what runs), :mod:`.simulation` (the event loop), :mod:`.run` (a run and
-its manifest), :mod:`.measure` (gas tables) and :mod:`.reproduce` (the paper grid and its report).
+its manifest), :mod:`.measure` (gas tables), :mod:`.reproduce` (the paper grid, its report and the two
+profiles' deviations) and :mod:`.sgd_step` (the perceptron's constant step against the 2019 decreasing one).
 """
 from ..encoded import encode, encoded_splits, test_set_hash
 from .config import BACKENDS, FORKS, ExperimentConfig
 from .measure import measure_operations
-from .reproduce import PUBLISHED_BASELINES, REPRODUCE_DATASETS, REPRODUCE_MODELS, reproduce
+from .reproduce import (PUBLISHED_BASELINES, REPRODUCE_DATASETS, REPRODUCE_MODELS, profile_deviations,
+                        profiles_section, reproduce)
 from .run import CALIBRATION_CONTRIBUTIONS, run
 from .sgd_step import compare_steps
 
 __all__ = ["BACKENDS", "CALIBRATION_CONTRIBUTIONS", "FORKS", "PUBLISHED_BASELINES", "REPRODUCE_DATASETS",
-           "REPRODUCE_MODELS", "ExperimentConfig", "encode", "encoded_splits", "measure_operations", "reproduce",
-           "run", "test_set_hash"]
+           "REPRODUCE_MODELS", "ExperimentConfig", "compare_steps", "encode", "encoded_splits", "measure_operations",
+           "profile_deviations", "profiles_section", "reproduce", "run", "test_set_hash"]

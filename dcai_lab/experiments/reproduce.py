@@ -233,7 +233,6 @@ def _fmt(v, digits=4):
 
 def _report(summary, gas_long, profile, backend, duration_days, test_limit, seed, datasets_, deviations,
             steps) -> str:
-    from .config import PROFILE_RULES
 
     def balance(r, side):
         lo, hi = r.get(f"{side}_balance_min"), r.get(f"{side}_balance_max")
@@ -304,7 +303,7 @@ def _report(summary, gas_long, profile, backend, duration_days, test_limit, seed
         lines.append(f"| {dataset} | {model} | " + " | ".join(values) + " |")
     lines += ["", "![gas by model](gas_by_model.png)", "", "![gas against accuracy](gas_vs_accuracy.png)", "",
               "Per run: `<dataset>-<model>/accuracy_balances.png` (balances and accuracy over time).", ""]
-    lines += _profiles_section(PROFILE_RULES, deviations, steps)
+    lines += profiles_section(deviations, steps)
     lines += ["## What else differs from the 2019-2020 figures", "",
               "Gas is measured on prague (EIP-2929 cold/warm storage pricing, EIP-3529 refunds) with Solidity 0.8 "
               "contracts that pack parameters, not on the Istanbul-era Ganache of the original (which charged no "
@@ -314,7 +313,12 @@ def _report(summary, gas_long, profile, backend, duration_days, test_limit, seed
     return "\n".join(lines)
 
 
-def _profiles_section(rules, deviations, steps) -> list[str]:
+def profiles_section(deviations, steps=None, rules=None) -> list[str]:
+    """The report's section on the two profiles, as markdown lines: every rule of each, with its measured
+    effect when ``deviations`` (from :func:`profile_deviations`) is given, and ``steps`` (the step comparison)."""
+    from .config import PROFILE_RULES
+
+    rules = PROFILE_RULES if rules is None else rules
     lines = ["## Two profiles: this lab's and the 2020 simulation's", "",
              "Every rule where this lab's simulation differs from the one that drew the 2020 figures, and what "
              "it changes. Measured: the 2020 profile, then the 2020 profile with that one rule taken from this "
@@ -334,7 +338,7 @@ def _profiles_section(rules, deviations, steps) -> list[str]:
                          f"{r['bad_balance']:.1f}% | {int(r['contributions'])} | {r['days']:.1f} |")
     lines += ["", *_rules_table(rules, base, heads), "",
               "One seed: a difference of a few points may be noise (the perceptron's accuracy swings by several "
-              "points between evaluations: see its lowest values below). A sweep has no effect where, with two "
+              "points between evaluations). A sweep has no effect where, with two "
               "contributors, every deposit left over is the author's own (the contract refuses an author's sweep) "
               "or was already reported by the other (each address claims a deposit once): such leftovers stay in "
               "the contract, and the 2020 profile's run ends one sweep wait after its last contribution.", ""]

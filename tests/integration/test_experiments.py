@@ -147,7 +147,7 @@ def test_reproduce_with_the_2020_profile_runs_until_the_data_is_used_up(tmp_path
 @pytest.mark.slow
 def test_the_profiles_deviations_are_measured_rule_by_rule(tmp_path, monkeypatch):
     from dcai_lab.experiments.config import PROFILE_RULES
-    from dcai_lab.experiments.reproduce import _profiles_section, profile_deviations
+    from dcai_lab.experiments.reproduce import profile_deviations, profiles_section
 
     monkeypatch.setenv("DCAI_LAB_CACHE", str(tmp_path))
     table = profile_deviations(["fitness_synthetic"], "nb", backend="twin")
@@ -157,7 +157,7 @@ def test_the_profiles_deviations_are_measured_rule_by_rule(tmp_path, monkeypatch
     assert by_rule.loc["2020 profile", "contributions"] == 3_400
     assert by_rule.loc["initial training", "contributions"] > 3_400  # 8% of the split first, then the rest
     assert by_rule.loc["lab profile", "days"] < by_rule.loc["2020 profile", "days"]
-    text = "\n".join(_profiles_section(PROFILE_RULES, table, None))
+    text = "\n".join(profiles_section(table))
     effect = by_rule.loc["length", "final_accuracy"] - by_rule.loc["2020 profile", "final_accuracy"]
     assert f"accuracy {effect:+.4f}" in text and "the same in both profiles" in text
 
