@@ -115,7 +115,8 @@ class Result:
             style = "--" if group["kind"].iloc[0] in ("adversarial", "bad") else "-"
             bal_ax.plot(group["time_h"], group[value], ls=style, marker="o", ms=2.5, lw=0.7, label=name)
             moved = moved or group[value].nunique() > 1
-        if in_points:
+        if in_points:  # the note sits in headroom above the highest count, clear of the lines
+            bal_ax.set_ylim(-0.05 * self.balances["points"].max(), 1.3 * self.balances["points"].max())
             bal_ax.text(0.02, 0.95, "no ether moves: contributors earn points", transform=bal_ax.transAxes,
                         ha="left", va="top", fontsize="small")
         elif not moved:
