@@ -1,5 +1,6 @@
 """The two simulation profiles: this lab's and the 2020 paper's, rule by rule."""
 import numpy as np
+import pandas as pd
 import pytest
 
 from dcai_lab import experiments
@@ -41,6 +42,13 @@ def test_bad_profile_settings_are_refused_by_name(values, message):
 
 
 @pytest.fixture(scope="module")
+def gas_cache(tmp_path_factory):
+    """One cache of fitted gas models for the module: its twin-only runs share a setting (the key ignores
+    seed, test limit and length), so the short chain run that fits it runs once."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
 def paper_run():  # on the embedded chain: ~80 s on 2 cores
     return experiments.run(SMALL_2020, progress=False)
 
@@ -72,8 +80,8 @@ def test_the_2020_agents_act_as_the_paper_describes(paper_run):
 
 
 @pytest.mark.slow
-def test_the_2020_profile_gives_the_same_on_chain_and_twin_only(paper_run, tmp_path, monkeypatch):
-    monkeypatch.setenv("DCAI_LAB_CACHE", str(tmp_path))
+def test_the_2020_profile_gives_the_same_on_chain_and_twin_only(paper_run, gas_cache, monkeypatch):
+    monkeypatch.setenv("DCAI_LAB_CACHE", str(gas_cache))
     twin = experiments.run({**SMALL_2020, "backend": "twin"}, progress=False)
     assert twin.accuracy["accuracy"].tolist() == paper_run.accuracy["accuracy"].tolist()
     assert twin.balances["balance_percent"].tolist() == paper_run.balances["balance_percent"].tolist()
@@ -92,7 +100,8 @@ def test_a_deposit_is_capped_by_the_balance_and_a_contributor_at_zero_stops():
     assert (adversary["outcome"] == "added").any()  # it pays while it can (refunds come back now and then)
 
 
-def test_the_good_agent_contributes_with_probability_accuracy_plus_its_margin():
+def test_the_good_agent_contributes_with_probability_accuracy_plus_its_margin(gas_cache, monkeypatch):
+    monkeypatch.setenv("DCAI_LAB_CACHE", str(gas_cache))
     # a negative margin makes the rule visible: with accuracy ~0.93 it works about 43% of its turns
     config = {**SMALL_2020, "backend": "twin", "max_contributions": 200,
               "contributors": [{"kind": "good", "accuracy_margin": -0.5}, {"kind": "bad"}]}
@@ -101,3 +110,20 @@ def test_the_good_agent_contributes_with_probability_accuracy_plus_its_margin():
     accuracy = result.accuracy["accuracy"].mean()
     share = (good["outcome"] == "added").mean()
     assert abs(share - (accuracy - 0.5)) < 0.1, (share, accuracy)
+
+
+def test_the_documented_2020_configs_load_and_one_runs_from_the_cli(tmp_path, gas_cache, capsys, monkeypatch):
+    from pathlib import Path
+
+    from dcai_lab import cli
+
+    monkeypatch.setenv("DCAI_LAB_CACHE", str(gas_cache))
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    for name in ("fitness_drt_perceptron_2020.toml", "imdb_drt_perceptron_2020.toml"):
+        config = ExperimentConfig.from_toml(configs / name)
+        assert config.profile == "2020" and config.until_all_claimed and config.claims == "at-own-events"
+    assert cli.main(["run", str(configs / "fitness_drt_perceptron_2020.toml"), "--backend", "twin", "--out",
+                     str(tmp_path / "run"), "--quiet"]) == 0
+    assert "accuracy" in capsys.readouterr().out
+    rows = pd.read_csv(tmp_path / "run" / "contributions.csv")
+    assert (rows["outcome"] == "added").sum() == 3_400
