@@ -275,8 +275,10 @@ class Simulation:
         open deposits at every turn: converting and stacking them each time would cost more than the run)."""
         while self._stack_size < len(self.open):  # contributions added since
             row = model.prepare([self.open[self._stack_size][0].data])
-            self._stack = row if self._stack is None else (
-                sp.vstack([self._stack, row], format="csr") if sp.issparse(row) else self._stack + list(row))
+            if sp.issparse(row):
+                self._stack = row if self._stack is None else sp.vstack([self._stack, row], format="csr")
+            else:  # dense rows (an array, which + would add elementwise): a list of them
+                self._stack = (self._stack or []) + list(row)
             self._stack_size += 1
         return self._stack[:k]
 
