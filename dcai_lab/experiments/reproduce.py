@@ -123,7 +123,6 @@ def profile_deviations(datasets_=DEVIATION_DATASETS, model: str = DEVIATION_MODE
     Deposit-Refund-Take with ``model``. One row per run: final accuracy, the good and the bad contributors'
     final balances (mean over each side, % of start), contributions, simulated days. Twin-only by default:
     accuracy and balances are exactly the chain's (see :mod:`dcai_lab.offchain`), in minutes."""
-    from ..contributors import GOOD_KINDS
     from ..encoded import encoded_splits
     from .config import DAY, PROFILES
 
@@ -150,19 +149,27 @@ def profile_deviations(datasets_=DEVIATION_DATASETS, model: str = DEVIATION_MODE
                 if progress:
                     print(f"  {dataset}: {rule if rule == '2020 profile' else '2020 but ' + rule + ' as ours'}",
                           flush=True)
-                measured[key] = _outcome(run(config, progress=progress), GOOD_KINDS)
+                measured[key] = _outcome(run(config, progress=progress))
             rows.append({"dataset": dataset, "rule": rule, **measured[key]})
         lab = cell_config(dataset, model, backend=backend, seed=seed, name=f"deviation-{dataset}-lab")
-        rows.append({"dataset": dataset, "rule": "lab profile", **_outcome(run(lab, progress=progress), GOOD_KINDS)})
+        rows.append({"dataset": dataset, "rule": "lab profile", **_outcome(run(lab, progress=progress))})
     return pd.DataFrame(rows)
 
 
-def _outcome(result, good_kinds) -> dict:
+def _final_balances(result):
+    """Every contributor's final balance (% of start) and its side, ``"good"`` or ``"bad"``."""
+    from ..contributors import GOOD_KINDS
+
     last = result.balances[result.balances["time_h"] == result.balances["time_h"].max()]
-    good = last["kind"].isin(good_kinds)
+    return last, last["kind"].isin(GOOD_KINDS).map({True: "good", False: "bad"})
+
+
+def _outcome(result) -> dict:
+    last, side = _final_balances(result)
+    mean = last["balance_percent"].groupby(side).mean()
     return {"final_accuracy": float(result.accuracy["accuracy"].iloc[-1]),
-            "good_balance": float(last.loc[good, "balance_percent"].mean()),
-            "bad_balance": float(last.loc[~good, "balance_percent"].mean()),
+            "good_balance": float(mean.get("good", float("nan"))),
+            "bad_balance": float(mean.get("bad", float("nan"))),
             "contributions": int(result.accuracy["contributions"].iloc[-1]),
             "days": float(result.accuracy["time_h"].iloc[-1] / 24)}
 
@@ -187,11 +194,8 @@ def _step_comparison(out: Path, seed: int) -> pd.DataFrame:
 
 
 def _cell_row(dataset: str, model: str, result) -> dict:
-    from ..contributors import GOOD_KINDS
-
     acc = result.accuracy["accuracy"]
-    last = result.balances[result.balances["time_h"] == result.balances["time_h"].max()]
-    side = last["kind"].isin(GOOD_KINDS).map({True: "good", False: "bad"})
+    last, side = _final_balances(result)
     published = PUBLISHED.get((dataset, model), ())
     return {"dataset": dataset, "model": model, "initial": acc.iloc[0], "final": acc.iloc[-1],
             "all_data": result.manifest["reference_accuracy_all_data"],

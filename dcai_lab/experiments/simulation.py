@@ -223,6 +223,7 @@ class Simulation:
         everyone = {name: (kind, account) for name, kind, account in self.agents}
         names = everyone if acting is None else {acting: everyone[acting]}
         sweep_after = self.mechanism.sweep_after if self.config.sweeps else None
+        claimers = {n for n, (kind, _) in everyone.items() if kind.claims}
         settled = set()
         for (c, author), ok in zip(due, agrees):
             if ok and author in names and names[author][0].claims:
@@ -257,8 +258,7 @@ class Simulation:
                 left -= amount
             # Settled once the mechanism needs no more claims: a deposit claimed in full, or, with nothing
             # deposited (Points), once every contributor who could report it has had its turn.
-            reporters = {n for n, (kind, _) in everyone.items() if n != author and kind.claims}
-            if self.mechanism.settled(left) and (c.deposit > 0 or turns >= reporters):
+            if self.mechanism.settled(left) and (c.deposit > 0 or turns >= claimers - {author}):
                 settled.add(id(c))
         self._close(settled)
 
