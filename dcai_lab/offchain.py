@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import settings
+from . import artifacts, settings
 from .deployed import Payout
 from .errors import ContractRevert, ModelRevert
 from .gas import DEPLOY
@@ -85,9 +85,11 @@ def _mechanism_position(deploying, mechanism) -> int:
 
 
 def cache_key(config: dict) -> str:
-    """Gas depends on the dataset, model, mechanism and its parameters, not on who contributes when."""
-    keys = ("dataset", "model", "incentive", "incentive_params", "initial_fraction", "fork")
-    versioned = {"gas_model_version": GAS_MODEL_VERSION, **{k: config.get(k) for k in keys}}
+    """Gas depends on the dataset, model, mechanism and its parameters, not on who contributes when, and on
+    the contracts' code: a change to any contract source refits every cached gas model."""
+    keys = ("dataset", "model", "model_params", "incentive", "incentive_params", "initial_fraction", "fork")
+    versioned = {"gas_model_version": GAS_MODEL_VERSION, "contracts": artifacts.build_info()["sources"],
+                 **{k: config.get(k) for k in keys}}
     return hashlib.sha256(json.dumps(versioned, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -18,12 +18,20 @@ def near(limit, width=3000):
     return st.integers(limit - width, limit)
 
 
+def step_schedule(draw):
+    """A perceptron's step_decay and seen counter: constant, decaying, or with the counter near saturation."""
+    decay = draw(st.one_of(st.just(0), st.integers(1, 60), near(2**32 - 1, 3)))
+    seen = draw(st.one_of(st.integers(0, 100), near(2**32 - 1, 3)))
+    return decay, seen
+
+
 @st.composite
 def sparse_perceptron(draw):
     n = draw(st.integers(1, 40))
     w = st.one_of(st.integers(-5000, 5000), near(INT32), near(-INT32 - 1 + 3000))
-    twin = models.SparsePerceptron(n_features=n, learning_rate=draw(st.integers(1, 3000)))
-    twin.set_state(draw(st.lists(w, min_size=n, max_size=n)), draw(st.integers(-10_000, 10_000)))
+    decay, seen = step_schedule(draw)
+    twin = models.SparsePerceptron(n_features=n, learning_rate=draw(st.integers(1, 3000)), step_decay=decay)
+    twin.set_state(draw(st.lists(w, min_size=n, max_size=n)), draw(st.integers(-10_000, 10_000)), seen)
     return twin, sparse_sample(n), st.integers(0, 1)
 
 
@@ -32,8 +40,10 @@ def dense_perceptron(draw):
     n = draw(st.integers(1, 10))
     limit = draw(st.sampled_from([1000, 10**6, INT32]))
     w = st.one_of(st.integers(-10**12, 10**12), near(INT64, 10**15), near(-INT64 + 10**15, 10**15))
-    twin = models.DensePerceptron(n_features=n, learning_rate=draw(st.integers(1, 1000)), max_abs_value=limit)
-    twin.set_state(draw(st.lists(w, min_size=n, max_size=n)), draw(st.integers(-10**9, 10**9)))
+    decay, seen = step_schedule(draw)
+    twin = models.DensePerceptron(n_features=n, learning_rate=draw(st.integers(1, 1000)), step_decay=decay,
+                                  max_abs_value=limit)
+    twin.set_state(draw(st.lists(w, min_size=n, max_size=n)), draw(st.integers(-10**9, 10**9)), seen)
     sample = st.lists(st.integers(-limit, limit), min_size=n, max_size=n)
     return twin, sample, st.integers(0, 1)
 

@@ -8,7 +8,7 @@ import {DenseInput} from "./DenseInput.sol";
 /// @notice Binary perceptron over fixed-point vectors (DenseInput.ONE = 1.0).
 /// score = sum_d w_d x_d + intercept * ONE; class 1 when score > 0, else 0. Unless the sample is strictly
 /// on its label's side (y * score > 0, as scikit-learn's Perceptron), each weight moves by
-/// +-learningRate * x_d and the intercept by +-learningRate * ONE (the bias is a weight on a constant
+/// +-step * x_d and the intercept by +-step * ONE (step: see Perceptron) (the bias is a weight on a constant
 /// input of 1.0), + for label 1 and - for label 0.
 /// @dev Weights and intercept are int64, fixed point with the inputs' scale (value / ONE); four weights
 /// per word. A weight leaving int64 reverts with WeightOverflow, never wraps. |x_d| <= maxAbsValue < 2^31.
@@ -17,8 +17,14 @@ contract DensePerceptron is Perceptron {
 
     int64 public immutable maxAbsValue;
 
-    constructor(uint256 numFeatures_, int64 maxAbsValue_, int64 learningRate_, int64 intercept_)
-        Perceptron(numFeatures_, type(uint16).max, learningRate_, intercept_)
+    constructor(
+        uint256 numFeatures_,
+        int64 maxAbsValue_,
+        int64 learningRate_,
+        uint32 stepDecay_,
+        uint32 seen_,
+        int64 intercept_
+    ) Perceptron(numFeatures_, type(uint16).max, learningRate_, stepDecay_, seen_, intercept_)
     {
         if (maxAbsValue_ <= 0 || maxAbsValue_ > type(int32).max) revert InvalidParameter("maxAbsValue");
         maxAbsValue = maxAbsValue_;

@@ -8,8 +8,8 @@ import {SparseInput} from "./SparseInput.sol";
 /// @notice Binary perceptron over binary features given as sorted feature indices.
 /// score = intercept + sum of the weights of the present features; class 1 when score > 0, else 0.
 /// Unless the sample is strictly on its label's side (score > 0 for label 1, score < 0 for label 0),
-/// every present weight and the intercept move by +learningRate (label 1) or -learningRate (label 0):
-/// the classic rule y * score <= 0, as scikit-learn's Perceptron, so a score of exactly 0 updates too.
+/// every present weight and the intercept move by +step (label 1) or -step (label 0), the step being
+/// learningRate or a decreasing one (see Perceptron): the classic rule y * score <= 0, as scikit-learn's Perceptron, so a score of exactly 0 updates too.
 /// @dev Fixed point: weights, intercept and learning rate are integers meaning value / SCALE.
 /// Storage: eight int32 weights per 256-bit word (feature f is lane f % 8 of word f / 8), so a
 /// 1000-feature model initialises 125 slots and an update writes each touched word once. A weight
@@ -20,8 +20,14 @@ contract SparsePerceptron is Perceptron {
 
     uint256 public immutable maxInputLength;
 
-    constructor(uint256 numFeatures_, uint256 maxInputLength_, int64 learningRate_, int64 intercept_)
-        Perceptron(numFeatures_, type(uint32).max, learningRate_, intercept_)
+    constructor(
+        uint256 numFeatures_,
+        uint256 maxInputLength_,
+        int64 learningRate_,
+        uint32 stepDecay_,
+        uint32 seen_,
+        int64 intercept_
+    ) Perceptron(numFeatures_, type(uint32).max, learningRate_, stepDecay_, seen_, intercept_)
     {
         if (maxInputLength_ == 0 || maxInputLength_ > numFeatures_) revert InvalidParameter("maxInputLength");
         maxInputLength = maxInputLength_;

@@ -57,7 +57,9 @@ class ExperimentConfig:
     """A run, declared. Load one with ``ExperimentConfig.from_toml(path)`` or build it in Python.
 
     ``model`` is a short name from :mod:`dcai_lab.models.registry` (``perceptron``, ``nb``, ``ncc``,
-    ``dense-perceptron``, ``dense-ncc``); its default encoder for the task encodes the data.
+    ``dense-perceptron``, ``dense-ncc``); its default encoder for the task encodes the data, and
+    ``model_params`` sets the model's other estimator parameters (``{step_decay = 1000}`` gives a perceptron
+    scikit-learn's shape of decreasing step).
     ``profile`` (``"lab"`` or ``"2020"``) gives every setting left out (``None``) its value: this lab's
     simulation, or the one that drew the 2020 paper's figures (see :data:`PROFILE_RULES` and the README).
     ``claims`` is ``"at-evaluations"`` (every contributor claims at evaluation ticks) or ``"at-own-events"``
@@ -80,6 +82,7 @@ class ExperimentConfig:
     name: str = "experiment"
     dataset: str = "imdb"
     model: str = "perceptron"
+    model_params: dict = field(default_factory=dict)
     incentive: str = "deposit-refund-take"
     incentive_params: dict = field(default_factory=dict)
     profile: str = "lab"
@@ -146,6 +149,7 @@ class ExperimentConfig:
         """Refuse a setting that cannot run, naming the value and the fix."""
         task = datasets.task(self.dataset)
         registry.entry(self.model).check_task(task)
+        registry.entry(self.model).check_params(self.model_params)
         mechanism = self.mechanism()
         if self.fork not in FORKS:
             raise ValueError(f"fork {self.fork!r} is not available: the contracts are compiled for prague (they use "

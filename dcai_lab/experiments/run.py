@@ -83,7 +83,8 @@ def _execute(config: ExperimentConfig, progress: bool, gas_model: GasModel | Non
     n_initial = len(initial)
 
     def new_twin():
-        return entry.make(n_features=encoder.n_features, n_classes=task.n_classes, seed=config.seed)
+        return entry.make(n_features=encoder.n_features, n_classes=task.n_classes, seed=config.seed,
+                          params=config.model_params)
 
     twin = new_twin()
     twin.fit([X[i] for i in initial], y[initial])
@@ -105,6 +106,7 @@ def _execute(config: ExperimentConfig, progress: bool, gas_model: GasModel | Non
     manifest = _manifest(config, chain, started, sim.test_hash, n_initial, len(pool), reference.score(X_test, y_test),
                          gas_model if config.backend == "twin" else None)
     manifest["subsets"] = describe_subsets(config, y, y_all_test, plan)
+    manifest["model"] = {"class": type(twin).__name__, **twin.get_params()}  # every estimator parameter used
     return Result(config=asdict(config), manifest=manifest, contributions=sim.contribution_rows,
                   accuracy=sim.accuracy_rows, balances=sim.balance_rows, gas=chain.gas.to_pandas())
 

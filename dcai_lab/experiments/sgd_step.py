@@ -10,7 +10,9 @@ random_state=0xDeCA10B)``: fitted with ``fit`` on the first 8 % of the training 
 ``t``-th sample seen (every sample counts, updated or not, the initial fit's epochs too) is
 ``eta = 1 / (alpha * (t0 + t - 1))`` with ``t0 = 1 / (alpha * sqrt(1 / sqrt(alpha)))`` (Bottou's
 heuristic; ``alpha = 1e-4`` gives ``t0 = 1000``), so it shrinks like ``1 / (999 + t)``. The chain's
-:class:`~dcai_lab.models.perceptron.SparsePerceptron` moves by the same ``learning_rate`` forever.
+:class:`~dcai_lab.models.perceptron.SparsePerceptron` moves by the same ``learning_rate`` forever by
+default; with ``step_decay = 1000`` it takes the same shape of decreasing step in integers
+(``learning_rate * 1000 // (1000 + t)``), which this module measures too.
 """
 from __future__ import annotations
 
@@ -42,16 +44,18 @@ DEFAULT_POINTS = 50
 
 def compare_steps(dataset: str = "imdb", *, seed: int = 0, initial_fraction: float = 0.08,
                   contributions: int | None = None, eval_every: int | None = None, test_limit: int | None = None,
-                  mistake_rate: float = 0.0, sgd_params: dict | None = None) -> pd.DataFrame:
-    """Test accuracy along one stream of contributions, with the chain's constant step and with the
-    2019 simulation's decreasing step.
+                  mistake_rate: float = 0.0, sgd_params: dict | None = None,
+                  step_decay: int | None = 1000) -> pd.DataFrame:
+    """Test accuracy along one stream of contributions, with the chain's constant step, the chain's
+    decreasing step (``step_decay``) and the 2019 simulation's decreasing step.
 
     The stream is :func:`dcai_lab.experiments.run`'s: a permutation of the training split by ``seed``;
     its first ``initial_fraction`` trains both models before deployment (the twin with ``fit``, as a run
     does; the SGD perceptron with ``fit``, as the 2019 simulation did), then the rest (the first
     ``contributions`` of it if given) is learnt one sample at a time, in order, by ``partial_fit``: the
     registry's ``perceptron`` twin, exactly what the contract does (constant ``learning_rate``,
-    integers), and ``SGDClassifier(**SGD_2019)`` on the same samples as dense 0/1 rows, as in 2019 (a
+    integers), the same twin with ``step_decay`` (what the contract does with that setting), and
+    ``SGDClassifier(**SGD_2019)`` on the same samples as dense 0/1 rows, as in 2019 (a
     sparse row would change scikit-learn's intercept step: it damps it by 0.01 for sparse input). With
     ``mistake_rate``, each contribution's label is flipped with that probability (stream ``[seed, 4]``),
     the same flips for both models; the initial samples keep their labels.
@@ -76,15 +80,20 @@ def compare_steps(dataset: str = "imdb", *, seed: int = 0, initial_fraction: flo
         Probability in [0, 1] that a contribution's label is flipped.
     sgd_params : dict, optional
         Settings that replace those of :data:`SGD_2019` (e.g. ``{"alpha": 1e-3}``).
+    step_decay : int, optional
+        t0 of the chain perceptron's decreasing step (1000: the shape of the 2019 settings); None leaves
+        that curve out.
 
     Returns
     -------
     pandas.DataFrame
         One row per measured point: ``contributions`` (after the initial training), ``samples_seen``
-        (initial samples plus contributions), ``constant_step`` and ``decreasing_step`` (test accuracy,
-        0..1), ``gap`` (decreasing minus constant), ``constant_updates`` and ``decreasing_updates``
-        (updates made so far, initial fit excluded), ``sgd_eta`` (scikit-learn's step for the next
-        sample) and ``label_mistakes`` (flipped labels so far). ``frame.attrs`` records the dataset,
+        (initial samples plus contributions), ``constant_step``, ``chain_decreasing_step`` (with
+        ``step_decay``) and ``decreasing_step`` (scikit-learn's) (test accuracy, 0..1), ``gap``
+        (scikit-learn's decreasing minus constant), ``constant_updates``, ``chain_decreasing_updates`` and
+        ``decreasing_updates`` (updates made so far, initial fit excluded), ``sgd_eta`` (scikit-learn's
+        step for the next sample), ``chain_step`` (the decaying twin's next step, fixed point) and
+        ``label_mistakes`` (flipped labels so far). ``frame.attrs`` records the dataset,
         seed, sizes, passes of each initial fit, SGD settings and ``seconds`` taken.
     """
     started = time.time()
@@ -122,35 +131,50 @@ def compare_steps(dataset: str = "imdb", *, seed: int = 0, initial_fraction: flo
 
     twin = registry.make("perceptron", n_features=n_features, n_classes=2, seed=seed)
     twin.fit([X[i] for i in initial], np.asarray(y)[initial])
+    decaying = None
+    if step_decay is not None:
+        decaying = registry.make("perceptron", n_features=n_features, n_classes=2, seed=seed,
+                                 params={"step_decay": step_decay})
+        decaying.fit([X[i] for i in initial], np.asarray(y)[initial])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarning if max_iter is reached, as in 2019
         sgd.fit(rows[:n_initial].toarray(), np.asarray(y)[initial])
     sgd_epochs = int(sgd.n_iter_)  # partial_fit overwrites it
     every = eval_every or max(1, -(-len(pool) // DEFAULT_POINTS))
     twin_start = twin.n_updates_
+    decaying_start = decaying.n_updates_ if decaying is not None else 0
     sgd_updates = 0
     points = []
 
     def measure(k):
         points.append({"contributions": k, "samples_seen": n_initial + k,
                        "constant_step": float(np.mean(twin.predict(test) == y_test)),
+                       "chain_decreasing_step": (float(np.mean(decaying.predict(test) == y_test))
+                                                 if decaying is not None else np.nan),
                        "decreasing_step": float(np.mean(sgd.predict(test_float) == y_test)),
-                       "constant_updates": twin.n_updates_ - twin_start, "decreasing_updates": sgd_updates,
-                       "sgd_eta": _sgd_eta(sgd), "label_mistakes": int(flipped[:k].sum())})
+                       "constant_updates": twin.n_updates_ - twin_start,
+                       "chain_decreasing_updates": (decaying.n_updates_ - decaying_start
+                                                    if decaying is not None else 0),
+                       "decreasing_updates": sgd_updates, "sgd_eta": _sgd_eta(sgd),
+                       "chain_step": decaying.step_ if decaying is not None else np.nan,
+                       "label_mistakes": int(flipped[:k].sum())})
 
     measure(0)
     for k, (i, label) in enumerate(zip(pool, labels), start=1):
         twin.partial_fit([X[i]], [label])
+        if decaying is not None:
+            decaying.partial_fit([X[i]], [label])
         before = sgd.intercept_[0]
         sgd.partial_fit(rows[n_initial + k - 1].toarray(), [label])
         sgd_updates += bool(sgd.intercept_[0] != before)  # the intercept moves exactly when the weights do
         if k % every == 0 or k == len(pool):
             measure(k)
     frame = pd.DataFrame(points)
-    frame.insert(4, "gap", frame["decreasing_step"] - frame["constant_step"])
+    frame.insert(5, "gap", frame["decreasing_step"] - frame["constant_step"])
     frame.attrs.update(dataset=dataset, seed=seed, initial_samples=n_initial, test_samples=len(y_test),
                        test_limit=test_limit, mistake_rate=mistake_rate, eval_every=every,
                        twin_learning_rate=twin.learning_rate, twin_initial_passes=twin.max_iter,
+                       twin_step_decay=step_decay,
                        sgd_initial_epochs=sgd_epochs, sgd_params=settings, seconds=time.time() - started)
     return frame
 
@@ -165,8 +189,8 @@ def _sgd_eta(sgd) -> float:
 
 
 def plot_steps(frame: pd.DataFrame, ax=None):
-    """Test accuracy against contributions, constant step and decreasing step, markers at the measured
-    points; the legend sits below the axes. Returns the Figure."""
+    """Test accuracy against contributions, the chain's constant and decreasing steps and scikit-learn's
+    decreasing step, markers at the measured points; the legend sits below the axes. Returns the Figure."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import PercentFormatter
 
@@ -176,6 +200,12 @@ def plot_steps(frame: pd.DataFrame, ax=None):
     rate = frame.attrs.get("twin_learning_rate")
     ax.plot(frame["contributions"], frame["constant_step"] * 100, marker="o", markersize=3,
             label="chain perceptron, constant step" + (f" ({rate / 1000:g})" if rate else ""))
+    decay = frame.attrs.get("twin_step_decay")
+    if "chain_decreasing_step" in frame and frame["chain_decreasing_step"].notna().any():
+        ax.plot(frame["contributions"], frame["chain_decreasing_step"] * 100, marker="^", markersize=3,
+                linestyle="-.", label="chain perceptron, decreasing step"
+                + (f" (step_decay = {decay}: {rate / 1000:g} x {decay} / ({decay} + t), t = samples seen)"
+                   if decay and rate else ""))
     ax.plot(frame["contributions"], frame["decreasing_step"] * 100, marker="s", markersize=3, linestyle="--",
             label="scikit-learn SGD perceptron, decreasing step (2019 settings)")
     ax.set_xlabel("contributions after the initial training (samples)")

@@ -22,6 +22,8 @@ from .nearest_centroid import DenseNearestCentroid, SparseNearestCentroid
 from .perceptron import DensePerceptron, SparsePerceptron
 
 SPARSE, DENSE = "sparse", "dense"
+# Estimator parameters a run sets from its data and seed, never from a config's model_params.
+RUN_SETS = frozenset({"n_features", "n_classes", "random_state"})
 # What each encoder of dcai_lab.encoders outputs. An encoder of another kind may declare its own
 # ``input_kind`` attribute ("sparse" or "dense").
 ENCODER_KINDS = {encoders.Vocabulary: SPARSE, encoders.Hashing: SPARSE, encoders.TabularBinarizer: SPARSE,
@@ -61,18 +63,36 @@ class ModelEntry:
     def contract_name(self) -> str:
         return self.twin.contract_name
 
-    def make(self, *, n_features: int, n_classes: int = 2, seed: int | None = None) -> ChainModel:
+    def make(self, *, n_features: int, n_classes: int = 2, seed: int | None = None,
+             params: dict | None = None) -> ChainModel:
         """An unfitted twin for ``n_features`` features and ``n_classes`` classes; ``seed`` is its
-        ``random_state`` when it has one (the perceptrons' shuffle). Refuses more than two classes for a
-        binary-only model, naming the models that take them."""
+        ``random_state`` when it has one (the perceptrons' shuffle); ``params`` are further estimator
+        parameters (a config's ``model_params``, e.g. the perceptrons' ``step_decay``). Refuses more than two
+        classes for a binary-only model, naming the models that take them."""
         self._check_classes(n_classes)
-        params = {"n_features": n_features}
+        self.check_params(params)
         accepted = self.twin().get_params()
+        made = {"n_features": n_features, **(params or {})}
         if "n_classes" in accepted:
-            params["n_classes"] = n_classes
+            made["n_classes"] = n_classes
         if "random_state" in accepted:
-            params["random_state"] = seed
-        return self.twin(**params)
+            made["random_state"] = seed
+        return self.twin(**made)
+
+    def check_params(self, params: dict | None) -> None:
+        """Refuse estimator parameters this model does not take, or that a run sets itself, by name."""
+        if params is None:
+            return
+        if not isinstance(params, dict):
+            raise TypeError(f"model_params must be a table of parameter names and values, got {params!r}")
+        settable = sorted(set(self.twin().get_params()) - RUN_SETS)
+        fixed = sorted(set(params) & RUN_SETS)
+        if fixed:
+            raise ValueError(f"model_params may not set {fixed}: a run takes them from the data and its seed; "
+                             f"{self.name} takes {settable}")
+        unknown = sorted(set(params) - set(settable))
+        if unknown:
+            raise ValueError(f"model {self.name!r} has no parameter {unknown}; it takes {settable}")
 
     def check_task(self, task) -> None:
         """Refuse a task this model cannot learn, before any data is loaded: a dense model on a text
@@ -185,9 +205,10 @@ def entry_for(twin) -> ModelEntry:
                      f"{', '.join(e.twin.__name__ for e in REGISTRY.values())}")
 
 
-def make(name: str, *, n_features: int, n_classes: int = 2, seed: int | None = None) -> ChainModel:
+def make(name: str, *, n_features: int, n_classes: int = 2, seed: int | None = None,
+         params: dict | None = None) -> ChainModel:
     """An unfitted twin of model ``name`` (see :meth:`ModelEntry.make`)."""
-    return entry(name).make(n_features=n_features, n_classes=n_classes, seed=seed)
+    return entry(name).make(n_features=n_features, n_classes=n_classes, seed=seed, params=params)
 
 
 def default_encoder(name: str, task, train):

@@ -105,16 +105,75 @@ def test_initialisation_closes_when_bound(system, accounts):
 
 
 def test_unused_lanes_must_be_zero(chain):
-    model = chain.deploy("SparsePerceptron", 9, 9, 1, 0)  # two words, the second uses one lane
+    model = chain.deploy("SparsePerceptron", 9, 9, 1, 0, 0, 0)  # two words, the second uses one lane
     with pytest.raises(ContractRevert, match="UnusedLanesNotZero"):
         chain.transact(model.functions.setWords(1, [1 << 32]))
     with pytest.raises(ContractRevert, match="WordOutOfRange"):
         chain.transact(model.functions.setWords(1, [0, 0]))
 
 
-@pytest.mark.parametrize("args, name", [((0, 1, 1, 0), "numFeatures"), ((10, 11, 1, 0), "maxInputLength"),
-                                        ((10, 0, 1, 0), "maxInputLength"), ((10, 5, 0, 0), "learningRate")])
+@pytest.mark.parametrize("args, name", [((0, 1, 1, 0, 0, 0), "numFeatures"),
+                                        ((10, 11, 1, 0, 0, 0), "maxInputLength"),
+                                        ((10, 0, 1, 0, 0, 0), "maxInputLength"),
+                                        ((10, 5, 0, 0, 0, 0), "learningRate")])
 def test_constructor_rejects_bad_parameters(chain, args, name):
     with pytest.raises(ContractRevert) as info:
         chain.deploy("SparsePerceptron", *args)
     assert info.value.args_ == {"name": name}
+
+
+def test_decreasing_step_follows_its_schedule_and_counts_every_sample():
+    twin = models.SparsePerceptron(n_features=6, learning_rate=1000, step_decay=4)
+    X, y = [[0, 1], [0, 1], [2], [0, 1], [3]], [1, 1, 0, 1, 0]
+    steps = []
+    for x, label in zip(X, y):
+        steps.append(twin.step_)
+        twin.partial_fit([x], [label])
+    assert steps == [1000 * 4 // (4 + t) for t in range(5)]  # 1000, 800, 666, 571, 500
+    assert twin.n_seen_ == 5 and twin.n_updates_ < 5  # samples needing no update count too
+    assert twin.coef_[0] == 1000  # the first update at the full step; the second sample agreed
+    constant = models.SparsePerceptron(n_features=6).partial_fit(X, y)
+    assert constant.n_seen_ == 0 and constant.step_ == constant.learning_rate
+
+
+def test_decreasing_step_never_reaches_zero():
+    twin = models.SparsePerceptron(n_features=3, learning_rate=3, step_decay=1).set_state(None, 0, seen=10)
+    assert twin.step_ == 1
+
+
+@pytest.mark.parametrize("decay", [-1, 2**32, 1.5, "fast"])
+def test_bad_step_decay_is_refused_with_its_value(decay):
+    with pytest.raises(ValueError, match=f"step_decay must be an integer.*{decay!r}"):
+        models.SparsePerceptron(n_features=3, step_decay=decay).fit([[0]], [1])
+
+
+@pytest.mark.parametrize("kind", ["sparse", "dense"])
+def test_contract_takes_the_twins_decreasing_step(chain, kind):
+    rng = np.random.default_rng(4)
+    if kind == "sparse":
+        twin = models.SparsePerceptron(n_features=40, learning_rate=1000, step_decay=25, random_state=0)
+        X = [np.sort(rng.choice(40, 6, replace=False)) for _ in range(80)]
+    else:
+        twin = models.DensePerceptron(n_features=4, learning_rate=5000, step_decay=25, max_abs_value=10**6,
+                                      random_state=0)
+        X = rng.integers(-10**6, 10**6, (80, 4)).tolist()
+    y = rng.integers(0, 2, 80)
+    twin.fit(X[:20], y[:20])
+    assert twin.n_seen_ == 20 * twin.max_iter
+    system = chain.deploy_system(twin, "points")
+    model = system.model_contract.functions
+    for x, label in zip(X[20:], y[20:]):
+        assert model.step().call() == twin.step_
+        twin.partial_fit([x], [label])
+        system.add_data(x, int(label), sender=chain.accounts[1])
+    assert model.seen().call() == twin.n_seen_ == 20 * twin.max_iter + 60
+    assert system.twin().to_chain_params() == twin.to_chain_params()
+    assert twin.step_ < twin.learning_rate // 2
+
+
+def test_constant_step_writes_no_counter(chain):
+    twin = perceptron(10)
+    system = chain.deploy_system(twin, "points")
+    system.add_data([1, 2], 1, sender=chain.accounts[1])
+    assert system.model_contract.functions.seen().call() == 0
+    assert system.model_contract.functions.step().call() == twin.learning_rate

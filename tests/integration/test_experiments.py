@@ -90,6 +90,8 @@ def test_points_moves_no_money():
     ({"fork": "istanbul"}, "compiled for prague"),
     ({"contributors": [{"kind": "saboteur"}]}, "unknown contributor kind"),
     ({"dataset": "digits", "model": "perceptron"}, "is binary"),
+    ({"model_params": {"alpha": 1e-4}}, r"no parameter \['alpha'\]; it takes .*step_decay"),
+    ({"model_params": {"random_state": 1}}, "may not set"),
 ])
 def test_bad_configs_are_refused_clearly(settings, message):
     with pytest.raises(ValueError, match=message):
@@ -179,15 +181,18 @@ def test_prediction_market_runs_as_an_experiment_and_conserves_money():
     assert result.accuracy["onchain_checked"].iloc[-1] > 0
 
 
-def test_twin_only_mode_gives_the_chains_accuracy_and_balances_and_estimates_its_gas(tmp_path, monkeypatch):
+@pytest.mark.parametrize("model_params", [{}, {"step_decay": 40}], ids=["constant-step", "decreasing-step"])
+def test_twin_only_mode_gives_the_chains_accuracy_and_balances_and_estimates_its_gas(tmp_path, monkeypatch,
+                                                                                     model_params):
     monkeypatch.setenv("DCAI_LAB_CACHE", str(tmp_path))
     config = {"name": "twin", "dataset": "fitness_synthetic", "duration_days": 0.25, "eval_interval_hours": 2.0,
-              "test_limit": 200, "seed": 3,
+              "test_limit": 200, "seed": 3, "model_params": model_params,
               "contributors": [{"kind": "honest", "count": 2}, {"kind": "adversarial", "count": 1, "interval": 1200}]}
     on_chain = experiments.run(config, progress=False)
     twin = experiments.run({**config, "backend": "twin"}, progress=False)
     assert list(tmp_path.glob("gas-models/*.json"))  # the fitted gas model is cached
     assert twin.manifest["gas_estimated"] and not on_chain.manifest["gas_estimated"]
+    assert on_chain.manifest["model"]["step_decay"] == model_params.get("step_decay", 0)
     assert twin.accuracy["accuracy"].tolist() == on_chain.accuracy["accuracy"].tolist()
     assert twin.balances["balance_percent"].tolist() == on_chain.balances["balance_percent"].tolist()
     measured, estimated = on_chain.gas_table()["gas"], twin.gas_table()["gas"]
