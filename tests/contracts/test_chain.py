@@ -56,7 +56,7 @@ def test_a_deploy_may_be_named_and_phased(chain):
 
 
 def test_reverting_call_raises_with_reason(chain):
-    model = chain.deploy("SparsePerceptron", 10, 5, 1000, 0)
+    model = chain.deploy("SparsePerceptron", 10, 5, 1000, 0, 0, 0)
     with pytest.raises(ContractRevert) as info:
         chain.call(model.functions.predict([3, 2]))
     assert info.value.error == "IndicesNotIncreasing" and info.value.args_ == {"position": 1}

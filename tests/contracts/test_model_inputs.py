@@ -66,8 +66,8 @@ def test_unknown_labels_are_refused(chain, twin, sample):
     ("SparseNearestCentroid", (2, 10, 11, [0, 0], [0, 0]), "maxInputLength"),
     ("SparseNearestCentroid", (2, 10, 5, [0, 0], [0, 2**96]), "class totals"),
     ("DenseNearestCentroid", (2, 3, 0, [0, 0], [0, 0]), "maxAbsValue"),
-    ("DensePerceptron", (3, 2**31, 1, 0), "maxAbsValue"),
-    ("DensePerceptron", (0, 100, 1, 0), "numFeatures"),
+    ("DensePerceptron", (3, 2**31, 1, 0, 0, 0), "maxAbsValue"),
+    ("DensePerceptron", (0, 100, 1, 0, 0, 0), "numFeatures"),
 ])
 def test_constructors_refuse_bad_parameters(chain, name, args, bad):
     with pytest.raises(ContractRevert) as info:

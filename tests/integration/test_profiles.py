@@ -119,9 +119,11 @@ def test_the_documented_2020_configs_load_and_one_runs_from_the_cli(tmp_path, ga
 
     monkeypatch.setenv("DCAI_LAB_CACHE", str(gas_cache))
     configs = Path(__file__).resolve().parents[2] / "configs"
-    for name in ("fitness_drt_perceptron_2020.toml", "imdb_drt_perceptron_2020.toml"):
+    for name in ("fitness_drt_perceptron_2020.toml", "imdb_drt_perceptron_2020.toml",
+                 "imdb_drt_perceptron_2020_decreasing.toml"):
         config = ExperimentConfig.from_toml(configs / name)
         assert config.profile == "2020" and config.until_all_claimed and config.claims == "at-own-events"
+    assert config.model_params == {"step_decay": 1000}
     assert cli.main(["run", str(configs / "fitness_drt_perceptron_2020.toml"), "--backend", "twin", "--out",
                      str(tmp_path / "run"), "--quiet"]) == 0
     assert "accuracy" in capsys.readouterr().out
