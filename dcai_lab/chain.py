@@ -257,12 +257,16 @@ class Chain:
         return self.now + 1
 
     def time_travel(self, seconds: float = 0, **delta) -> int:
-        """Move the clock: the next transaction runs ``seconds`` (plus ``days=``, ``hours=``, ``minutes=``)
-        after the latest block. Returns that time."""
-        step = int(seconds + timedelta(**delta).total_seconds())
-        if step <= 0:
-            raise ValueError(f"time only moves forward on a chain (asked for {step} s); "
-                             "use snapshot()/revert() or anchor() to go back")
+        """Move the clock: the next transaction runs exactly ``seconds`` (plus ``days=``, ``hours=``,
+        ``minutes=``) after the latest block (``chain.now``), in whole seconds, at least 1 (the next block
+        is always at least a second later). Returns that time."""
+        asked = seconds + timedelta(**delta).total_seconds()
+        step = int(asked)
+        if step != asked or step < 1:
+            raise ValueError(f"time_travel moves the clock by whole seconds, at least 1, after the latest block: "
+                             f"asked for {asked:g} s with the clock at {self.now} (the next transaction runs at "
+                             f"{self.next_block_time} without time travel); to go back use snapshot()/revert() "
+                             "or anchor()")
         target = self.now + step
         self.transport.time_travel(target)
         return target

@@ -27,13 +27,20 @@ def _run(args) -> int:
     from datetime import datetime, timezone
 
     from .experiments import ExperimentConfig, run
+    from .interrupts import RunInterrupted
 
     config = ExperimentConfig.from_toml(args.config)
     if args.backend:
         config.backend = args.backend
         config.check()
     out = args.out or f"results/{config.name}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
-    result = run(config, out=out, progress=not args.quiet)
+    try:
+        result = run(config, out=out, progress=not args.quiet)
+    except RunInterrupted as stopped:
+        if len(stopped.result.accuracy):
+            stopped.result.save_figures(out)
+        print(f"dcai-lab run: {stopped}", file=sys.stderr)
+        return 130
     figures = result.save_figures(out)
     print(f"results in {out}: {', '.join(sorted(p.name for p in Path(out).iterdir()))}")
     last = result.accuracy.iloc[-1]
@@ -151,6 +158,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
+    except KeyboardInterrupt as exc:  # a run stopped between steps says what it kept
+        print(f"dcai-lab {args.command}: {exc or 'interrupted'}", file=sys.stderr)
+        return 130
     except Exception as exc:  # clear one-line errors for the known failure kinds
         from .compiler import CompilerError
         from .datasets import DatasetNotFound

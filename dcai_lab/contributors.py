@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .fields import check_types
+
 MINUTE, HOUR = 60, 3600
 
 
@@ -42,6 +44,7 @@ class Contributor:
     accuracy_margin: float | None = None
 
     def __post_init__(self):
+        check_types(self, f"contributor kind {self.kind!r}")
         if not 0 <= self.mistake_rate <= 1:
             raise ValueError(f"mistake_rate must be a probability, got {self.mistake_rate}")
         if self.interval <= 0:

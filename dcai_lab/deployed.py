@@ -2,7 +2,8 @@
 prediction :class:`~dcai_lab.market.Market` share."""
 from __future__ import annotations
 
-from .models import ChainModel
+from . import inputs
+from .models import ChainModel, registry
 
 
 class DeployedModel:
@@ -17,15 +18,17 @@ class DeployedModel:
         self.model_contract = model_contract
         self.twin_class = twin_class
         self.encoder = encoder
+        self.dense = registry.entry_for(twin_class).input_kind == registry.DENSE
 
-    def encode(self, x) -> list[int]:
-        """A sample as the contract takes it: raw text goes through the encoder."""
+    def encode(self, x, where: str = "sample") -> list[int]:
+        """A sample as the contract takes it: raw text goes through the encoder; anything else must already
+        be integers in int64 (:func:`dcai_lab.inputs.sample` refuses floats, NaN and out-of-range values)."""
         if isinstance(x, str):
             if self.encoder is None:
                 raise TypeError("got raw text but this model has no encoder: pass encoder= when deploying, or "
                                 "encode the sample first")
             x = self.encoder.encode_one(x)
-        return [int(v) for v in x]
+        return inputs.sample(x, dense=self.dense, where=where)
 
     def predict(self, x) -> int:
         """Free prediction by the contract (a call, no transaction)."""
@@ -33,8 +36,8 @@ class DeployedModel:
 
     def evaluate(self, X, y) -> int:
         """Number of samples the contract classifies correctly (one call)."""
-        return self.chain.call(self.model_contract.functions.evaluate([self.encode(x) for x in X],
-                                                                      [int(v) for v in y]))
+        return self.chain.call(self.model_contract.functions.evaluate(
+            [self.encode(x, f"sample {i}") for i, x in enumerate(X)], inputs.labels(y)))
 
     @property
     def num_classes(self) -> int:

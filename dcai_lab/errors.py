@@ -62,6 +62,11 @@ class ContractRevert(Exception):
         super().__init__(message)
 
 
+class InvalidInput(ValueError):
+    """A sample or label the contracts cannot take as it is (not an integer, not finite, outside the ABI's
+    range), refused before any transaction so that nothing is silently rounded or wrapped."""
+
+
 class ModelRevert(ContractRevert):
     """A Python twin refuses a sample or an update exactly where its contract reverts: the same named
     error (``error``) and values. Also a ValueError (bad input) or an OverflowError (a parameter would

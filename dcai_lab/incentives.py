@@ -22,6 +22,7 @@ from typing import ClassVar
 
 from . import market, system
 from .errors import ContractRevert
+from .fields import check_types
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -29,6 +30,9 @@ DAY = 24 * HOUR
 
 class Mechanism:
     """What every mechanism spec provides. Subclasses are frozen dataclasses of their parameters."""
+
+    def __post_init__(self):
+        check_types(self, type(self).__name__)
 
     #: The compiled contract implementing the mechanism.
     contract_name: ClassVar[str]
@@ -268,6 +272,7 @@ class PredictionMarket(Mechanism):
     settles_in_rounds: ClassVar[bool] = True
 
     def __post_init__(self):
+        super().__post_init__()
         if self.pieces < 2:
             raise ValueError("a prediction market needs at least 2 test-set pieces (one is revealed at the start)")
         if self.test_size < self.pieces:
@@ -317,12 +322,11 @@ def build(incentive, params: dict | None = None) -> Mechanism:
     spec = resolve(incentive)
     if not params:
         return spec
-    try:
-        return type(spec)(**params)
-    except TypeError:
-        known = [f.name for f in fields(spec)]
-        raise ValueError(f"unknown parameters {sorted(set(params) - set(known))} for {type(spec).__name__}; "
-                         f"it takes {known}") from None
+    known = [f.name for f in fields(spec)]
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ValueError(f"unknown parameters {unknown} for {type(spec).__name__}; it takes {known}")
+    return type(spec)(**params)
 
 
 def deploy_system(chain, model, incentive="deposit-refund-take", **kwargs):

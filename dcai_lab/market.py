@@ -19,6 +19,7 @@ from eth_utils import keccak
 from tqdm.auto import tqdm
 from web3.logs import DISCARD
 
+from . import inputs
 from .deployed import DeployedModel, Payout, deploy_model
 from .models import ChainModel
 
@@ -28,14 +29,11 @@ STAGES = ("restore", "baseline", "replay", "scan", "apply")
 GAS_PER_SAVED_WORD = 2_100 + 22_100 + 200
 
 
-def _ints(x) -> list[int]:
-    return [int(v) for v in x]
-
-
 def split_pieces(X, y, pieces: int) -> list[tuple[list[list[int]], list[int]]]:
     """The test set in ``pieces`` contiguous pieces, as the contract hashes them."""
     bounds = np.linspace(0, len(y), pieces + 1).astype(int)
-    return [([_ints(x) for x in X[a:b]], _ints(y[a:b])) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [([inputs.sample(x, where=f"test sample {i}") for i, x in enumerate(X[a:b], start=a)],
+             inputs.labels(y[a:b], where="test labels")) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def piece_hash(data, labels) -> bytes:
@@ -225,7 +223,7 @@ class Market:
         """Contribute one sample with the minimum stake (or ``value``; the excess is returned)."""
         sender = sender or self.chain.accounts[0]
         value = self.min_stake if value is None else value
-        receipt = self.chain.transact(self.contract.functions.addData(self.deployed.encode(x), int(label)),
+        receipt = self.chain.transact(self.contract.functions.addData(self.deployed.encode(x), inputs.label(label)),
                                       sender=sender, value=value, operation="add_data")
         e = self.contract.events.Contribution().process_receipt(receipt, errors=DISCARD)[0]["args"]
         return Entry(e["index"], e["author"], tuple(e["data"]), e["label"], e["stake"], receipt["gasUsed"])

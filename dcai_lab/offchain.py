@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import artifacts, settings
+from . import artifacts, inputs, settings
 from .deployed import Payout
 from .errors import ContractRevert, ModelRevert
 from .gas import DEPLOY
 from .system import Contribution
+from .models import registry
 
 # Bumped when what a gas model holds changes, so that cached models are refitted.
 GAS_MODEL_VERSION = 2
@@ -166,7 +167,8 @@ class OffchainSystem:
         """As ``CollaborativeTrainer.addData``: the model's update first (its checks and overflows revert
         first), then the mechanism's deposit, then the record. A refused contribution changes nothing but
         the clock (its transaction is mined, as on a chain)."""
-        data, label, t = tuple(int(v) for v in x), int(label), self.chain.next_block_time
+        dense = registry.entry_for(self.model_twin).input_kind == registry.DENSE
+        data, label, t = tuple(inputs.sample(x, dense=dense)), inputs.label(label), self.chain.next_block_time
         try:
             required = self.rules.deposit_required(t)
             value = required if value is None else value

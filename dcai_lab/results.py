@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +13,12 @@ from .gas import DEPLOY
 
 FILES = {"contributions": "contributions.csv", "accuracy": "accuracy.csv", "balances": "balances.csv",
          "gas": "gas.csv"}
+#: Written last by Result.save: a folder without it was not saved to the end.
+SAVED = "saved.json"
+
+
+class IncompleteResults(FileNotFoundError):
+    """A results folder whose saving was interrupted: some files are missing or stale."""
 
 
 def usd(gas, gas_price_gwei: float, eth_usd: float):
@@ -53,23 +61,44 @@ class Result:
             if not isinstance(value, pd.DataFrame):
                 setattr(self, name, pd.DataFrame(value))
 
+    @property
+    def partial(self) -> dict | None:
+        """None for a finished run; for a run stopped early (Ctrl-C), why and where it stopped."""
+        return self.manifest.get("partial")
+
     def save(self, folder) -> Path:
+        """Write the results folder. Each file is written whole (to a temporary name, then renamed) and
+        ``saved.json`` last, so that an interrupted save leaves a folder :meth:`load` recognises as such."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "config.json").write_text(json.dumps(self.config, indent=1))
-        (folder / "manifest.json").write_text(json.dumps(self.manifest, indent=1))
-        for name, file in FILES.items():
-            getattr(self, name).to_csv(folder / file, index=False)
+        (folder / SAVED).unlink(missing_ok=True)
+        files = {"config.json": json.dumps(self.config, indent=1), "manifest.json": json.dumps(self.manifest, indent=1)}
+        files.update({file: getattr(self, name).to_csv(index=False) for name, file in FILES.items()})
+        for file, text in files.items():
+            _write_whole(folder / file, text)
+        _write_whole(folder / SAVED, json.dumps({"files": sorted(files), "partial": self.partial is not None}))
         return folder
 
     @classmethod
     def load(cls, folder) -> "Result":
+        """Read a results folder back. A folder whose saving was interrupted raises
+        :class:`IncompleteResults`; a run stopped early (Ctrl-C) loads with a warning and ``partial`` set."""
         folder = Path(folder)
         if not (folder / "manifest.json").is_file():
             raise FileNotFoundError(f"{folder} is not a results folder (no manifest.json)")
+        if not (folder / SAVED).is_file():
+            expected = ["config.json", "manifest.json", *FILES.values()]
+            missing = [f for f in expected if not (folder / f).is_file()]
+            raise IncompleteResults(f"{folder} is an incomplete results folder: its saving was interrupted (no "
+                                    f"{SAVED}{'; missing ' + ', '.join(missing) if missing else ''}); run the "
+                                    "experiment again to get a complete one")
         tables = {name: pd.read_csv(folder / file) for name, file in FILES.items()}
-        return cls(config=json.loads((folder / "config.json").read_text()),
-                   manifest=json.loads((folder / "manifest.json").read_text()), **tables)
+        result = cls(config=json.loads((folder / "config.json").read_text()),
+                     manifest=json.loads((folder / "manifest.json").read_text()), **tables)
+        if result.partial:
+            warnings.warn(f"{folder} holds a partial run ({result.partial['reason']}; stopped after "
+                          f"{result.partial['simulated_hours']:.1f} simulated hours)", stacklevel=2)
+        return result
 
     def gas_table(self) -> pd.DataFrame:
         return gas_table(self.gas, self.config.get("gas_price_gwei", 4.0), self.config.get("eth_usd", 373.0))
@@ -165,3 +194,10 @@ def plot_runs(results: dict, width: float = 6.5):
                     balance_range=None if result._paid_in_points() or not ether else _padded(ether, 0.5))
     figure.tight_layout()
     return figure
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``path`` so that it is either its old content or all of ``text``, never a part."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)

@@ -7,6 +7,7 @@ from tqdm.auto import tqdm
 
 from .encoders import TextEncoder
 from .errors import ContractRevert
+from .interrupts import between_steps
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ def stream(system, samples, labels=None, *, encoder=None, policy=None, seconds_b
     ``(sender, label_to_send)``; by default accounts 1-3 take turns with the true label. The chain's
     clock moves ``seconds_between`` before each contribution. Empty samples are skipped (the contracts
     refuse them); reverted contributions are recorded with their reason. Ctrl-C stops cleanly with
-    ``interrupted=True``; any other error raises StreamError carrying every record made so far.
+    ``interrupted=True`` after the contribution in flight is mined and recorded, so the records always
+    equal the chain; any other error raises StreamError carrying every record made so far.
     """
     chain = system.chain
     policy = policy or round_robin(chain.accounts[1:4])
@@ -71,33 +73,40 @@ def stream(system, samples, labels=None, *, encoder=None, policy=None, seconds_b
     total = len(samples) if labels is not None and hasattr(samples, "__len__") else None
     bar = tqdm(total=total, desc="contributions", disable=not progress)
     try:
-        for i, (x, y) in enumerate(pairs):
-            sender, label = policy(i, y)
-            if len(x) == 0:
-                result.records.append(StreamRecord(i, sender, label, "skipped", "empty sample"))
-                bar.update()
-                continue
-            if seconds_between:
-                chain.time_travel(seconds_between)
-            try:
-                c = system.add_data(x, label, sender=sender)
-            except ContractRevert as err:
-                result.records.append(StreamRecord(i, sender, label, "reverted", err.error,
-                                                   gas_used=err.gas_used or 0))
-                if stop_on_revert:
-                    break
-            else:
-                result.contributions.append(c)
-                result.records.append(StreamRecord(i, sender, label, "added", deposit=c.deposit,
-                                                   gas_used=c.gas_used, block_time=c.added_time))
-            bar.update()
-    except KeyboardInterrupt:
+        with between_steps("the stream") as stop:
+            _send_all(system, chain, pairs, policy, seconds_between, stop_on_revert, result, bar, stop)
+    except KeyboardInterrupt:  # a second Ctrl-C, or outside the main thread
         result.interrupted = True
     except Exception as exc:
         raise StreamError(f"stream stopped at sample {len(result.records)}: {exc}", result) from exc
     finally:
         bar.close()
     return result
+
+
+def _send_all(system, chain, pairs, policy, seconds_between, stop_on_revert, result, bar, stop) -> None:
+    for i, (x, y) in enumerate(pairs):
+        if stop.requested:  # here the records equal the chain
+            result.interrupted = True
+            return
+        sender, label = policy(i, y)
+        if len(x) == 0:
+            result.records.append(StreamRecord(i, sender, label, "skipped", "empty sample"))
+            bar.update()
+            continue
+        if seconds_between:
+            chain.time_travel(seconds_between)
+        try:
+            c = system.add_data(x, label, sender=sender)
+        except ContractRevert as err:
+            result.records.append(StreamRecord(i, sender, label, "reverted", err.error, gas_used=err.gas_used or 0))
+            if stop_on_revert:
+                return
+        else:
+            result.contributions.append(c)
+            result.records.append(StreamRecord(i, sender, label, "added", deposit=c.deposit, gas_used=c.gas_used,
+                                               block_time=c.added_time))
+        bar.update()
 
 
 def _encode(row, encoder):

@@ -8,6 +8,7 @@ from eth_abi import encode
 from eth_utils import keccak
 from web3.logs import DISCARD
 
+from . import inputs
 from .deployed import DeployedModel, Payout, deploy_model
 from .models import ChainModel
 
@@ -71,7 +72,7 @@ class System:
         """Contribute one sample; pays the required deposit unless ``value`` says otherwise."""
         sender = sender or self.chain.accounts[0]
         value = self.deposit_required() if value is None else value
-        receipt = self.chain.transact(self.trainer.functions.addData(self.deployed.encode(x), int(label)),
+        receipt = self.chain.transact(self.trainer.functions.addData(self.deployed.encode(x), inputs.label(label)),
                                       sender=sender, value=value, operation="add_data")
         event = self.trainer.events.AddData().process_receipt(receipt, errors=DISCARD)[0]["args"]
         return Contribution(tuple(event["data"]), event["label"], event["addedTime"], event["author"],

@@ -5,6 +5,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 
 from .. import chain, contributors, datasets, incentives
+from ..fields import SettingTypeError, check_types
 from ..models import registry
 
 FORKS = ("prague",)
@@ -106,6 +107,7 @@ class ExperimentConfig:
     eth_usd: float = 373.0
 
     def __post_init__(self):
+        check_types(self, "experiment config")
         if self.profile not in PROFILES:
             raise ValueError(f"unknown profile {self.profile!r}; choose one of {sorted(PROFILES)}")
         defaults = {**PROFILES[self.profile], **PROFILE_DATASETS.get(self.profile, {}).get(self.dataset, {})}
@@ -172,5 +174,17 @@ class ExperimentConfig:
                              "until_all_claimed = true to run until the data is used up and every deposit claimed)")
         if not self.eval_interval_hours > 0:
             raise ValueError(f"eval_interval_hours must be positive, got {self.eval_interval_hours}")
-        for spec in self.contributors:
+        for name in ("max_contributions", "test_limit", "initial_balance"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)} (or left out)")
+        for name in ("onchain_check", "gas_price_gwei", "eth_usd", "deposit_unit"):
+            if getattr(self, name) is not None and getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+        for i, spec in enumerate(self.contributors):
+            if not isinstance(spec, dict) or not isinstance(spec.get("kind"), str):
+                raise SettingTypeError(f"contributors[{i}] must be a table with a kind (e.g. {{kind = \"honest\", count = "
+                                f"3}}), got {spec!r}")
+            count = spec.get("count", 1)
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                raise ValueError(f"contributors[{i}].count must be a positive integer, got {count!r}")
             contributors.make(spec["kind"], **{k: v for k, v in spec.items() if k not in ("kind", "count")})

@@ -11,6 +11,7 @@ import numpy as np
 from .. import datasets, subsets
 from ..chain import Chain
 from ..encoded import encoded_splits
+from ..interrupts import RunInterrupted, between_steps
 from ..models import registry
 from ..offchain import GasModel, OffchainSystem, gas_model_path
 from ..results import Result
@@ -65,6 +66,11 @@ def run(config: ExperimentConfig | dict | str | Path, out: str | Path | None = N
     result = _execute(config, progress)
     if out is not None:
         result.save(out)
+    if result.partial:
+        where = f"; kept in {out} (marked partial)" if out is not None else "; its Result is on this exception's .result"
+        raise RunInterrupted(f"run {config.name!r} stopped by Ctrl-C after {result.partial['simulated_hours']:.1f} "
+                             f"simulated hours and {result.partial['contributions_added']} contributions{where}",
+                             result, out)
     return result
 
 
@@ -100,12 +106,20 @@ def _execute(config: ExperimentConfig, progress: bool, gas_model: GasModel | Non
     loop = MarketSimulation if mechanism.settles_in_rounds else Simulation
     sim = loop(config, chain, system, mechanism, rng, X, y, pool, X_test, y_test, check=plan["check"])
     try:
-        sim.run(progress)
+        with between_steps(f"run {config.name!r}") as stop:
+            sim.run(progress, stop)
     finally:
         chain.close()
     manifest = _manifest(config, chain, started, sim.test_hash, n_initial, len(pool), reference.score(X_test, y_test),
                          gas_model if config.backend == "twin" else None)
     manifest["subsets"] = describe_subsets(config, y, y_all_test, plan)
+    if sim.interrupted:
+        added = sum(1 for r in sim.contribution_rows if r["outcome"] == "added")
+        manifest["partial"] = {
+            "reason": "stopped by Ctrl-C between two steps: every table equals the chain up to there",
+            "simulated_hours": (chain.now - sim.start) / 3600, "contributions_added": added,
+            **({"market": "not settled: participation was still open, no rewards were paid"}
+               if mechanism.settles_in_rounds else {})}
     manifest["model"] = {"class": type(twin).__name__, **twin.get_params()}  # every estimator parameter used
     return Result(config=asdict(config), manifest=manifest, contributions=sim.contribution_rows,
                   accuracy=sim.accuracy_rows, balances=sim.balance_rows, gas=chain.gas.to_pandas())

@@ -10,6 +10,7 @@ from tqdm.auto import tqdm
 
 from .. import contributors
 from ..encoded import test_set_hash
+from ..interrupts import StopRequest
 
 
 def make_agents(config, accounts) -> list[tuple]:
@@ -58,14 +59,20 @@ class Simulation:
         self._test_rows = None
 
     # -- the loop ------------------------------------------------------------------------------
-    def run(self, progress: bool = True) -> None:
+    def run(self, progress: bool = True, stop: StopRequest | None = None) -> None:
+        """Run to the end, or, once ``stop.requested`` (Ctrl-C inside :func:`~dcai_lab.interrupts.between_steps`),
+        to the end of the current step: ``interrupted`` is then True and nothing is settled."""
+        self.stop = stop or StopRequest()
         self._bar = self._progress_bar(progress)
         try:
             self._loop(self._bar)
-            self._bar.update(self._bar.total - self._bar.n)  # the last tick may fall short of the horizon
+            if not self.stop.requested:
+                self._bar.update(self._bar.total - self._bar.n)  # the last tick may fall short of the horizon
         finally:
             self._bar.close()
-        self._finish(progress)
+        self.interrupted = self.stop.requested
+        if not self.interrupted:
+            self._finish(progress)
 
     def _progress_bar(self, progress: bool):
         """A bar whose total is the work the run will really do: simulated hours up to where the loop stops,
@@ -115,7 +122,7 @@ class Simulation:
         # deposit is claimed learns when its contributions end only when the data (or the contributors) run out.
         settled = None if until_claimed else self._horizon()
         next_eval = self.start
-        while True:
+        while not self.stop.requested:
             contributing = bool(queue and self.pool) and (until_claimed or queue[0][0] <= end)
             if settled is None and not contributing:
                 settled = max(self.chain.now, next_eval - step) + self._tail(step)
@@ -134,7 +141,7 @@ class Simulation:
             if next_event > limit:
                 break
             self._turn(queue, bar, at_own_events)
-        if until_claimed:
+        if until_claimed or self.stop.requested:
             self._evaluate()  # where the run ends, between ticks
 
     def _turn(self, queue, bar, claim: bool = False) -> None:
@@ -336,7 +343,7 @@ class MarketSimulation(Simulation):
         queue, _, step = self._schedule()
         self._end = self._horizon()
         next_eval = self.start
-        while queue and self.pool and queue[0][0] <= self._end:
+        while queue and self.pool and queue[0][0] <= self._end and not self.stop.requested:
             while next_eval <= queue[0][0]:
                 self._move_to(next_eval)
                 self._evaluate()

@@ -7,7 +7,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from ..errors import InputRefused
+from .. import inputs
+from ..errors import InputRefused, InvalidInput
 
 # Gas to write one fresh parameter word plus its calldata: sizes the initialisation chunks.
 GAS_PER_NEW_WORD = 22_100 + 32 * 16
@@ -148,6 +149,10 @@ def sparse_rows(X, n_features: int, max_length: int | None = None, repeats: bool
     ``repeats``: a repeated index counts again).
     """
     if sp.issparse(X):
+        if X.dtype.kind not in "iub":
+            fractional = X.data[~np.isfinite(X.data) | (X.data != np.round(X.data))]
+            if fractional.size:  # e.g. tf-idf weights: an integer cast would drop them without a word
+                raise InvalidInput(f"sparse matrix holds {fractional[0]!r}, not a count: {inputs.SPARSE_FIX}")
         X = sp.csr_matrix(X, dtype=np.int64)
         if X.shape[1] != n_features:
             raise ValueError(f"X has {X.shape[1]} features, the model has {n_features}")
@@ -158,7 +163,8 @@ def sparse_rows(X, n_features: int, max_length: int | None = None, repeats: bool
         elif X.data.min(initial=1) < 0:
             raise ValueError("counts must be non-negative")
     else:
-        rows = [np.asarray(r, dtype=np.int64).reshape(-1) for r in X]
+        rows = [np.asarray(inputs.sample(r, dense=False, where=f"sample {i}"), dtype=np.int64)
+                for i, r in enumerate(X)]
         for i, r in enumerate(rows):
             check_sparse_sample(r, n_features, max_length, repeats, where=f"sample {i}")
         lengths = [len(r) for r in rows]
@@ -205,7 +211,8 @@ def dense_rows(X, n_features: int, max_abs: int) -> np.ndarray:
     if X.ndim != 2 or X.shape[1] != n_features:
         raise InputRefused("WrongLength", f"WrongLength — samples must have {n_features} values, got shape {X.shape}")
     if not np.issubdtype(X.dtype, np.integer):
-        raise TypeError("dense samples are fixed-point integers (1_000_000 = 1.0): use encoders.FixedPoint")
+        bad = next((v for v in X.reshape(-1).tolist() if not isinstance(v, int)), X.dtype)
+        raise InvalidInput(f"dense samples hold {bad!r} ({X.dtype}), not integers: {inputs.DENSE_FIX}")
     X = X.astype(np.int64)
     if X.size and np.abs(X).max() > max_abs:
         raise InputRefused("ValueOutOfRange", f"ValueOutOfRange — values must be within ±{max_abs}")
@@ -213,7 +220,7 @@ def dense_rows(X, n_features: int, max_abs: int) -> np.ndarray:
 
 
 def check_labels(y, n_classes: int) -> np.ndarray:
-    y = np.asarray(y, dtype=np.int64).reshape(-1)
+    y = np.asarray(inputs.labels(y), dtype=np.int64)
     bad = y[(y < 0) | (y >= n_classes)]
     if bad.size:
         raise InputRefused("UnknownLabel", f"UnknownLabel — labels must be 0 .. {n_classes - 1}, got {bad[0]}")

@@ -73,8 +73,30 @@ def test_time_travel_sets_the_next_transaction_time(chain):
     assert target == start + 26 * 3600
     receipt = chain.transact(chain.w3.eth.contract(abi=[], bytecode="0x00").constructor())
     assert chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"] == target
-    with pytest.raises(ValueError, match="forward"):
-        chain.time_travel(-5)
+    for asked in (-5, 0, 1.5, 0.2):
+        with pytest.raises(ValueError, match=rf"whole seconds, at least 1.*asked for {asked:g} s with the clock at "
+                                             rf"{chain.now}"):
+            chain.time_travel(asked)
+    with pytest.raises(ValueError, match="asked for 0.5 s"):
+        Chain.twin_only().time_travel(minutes=0.5 / 60)
+
+
+@pytest.mark.parametrize("backend", ["py-evm", "anvil", "twin"])
+def test_short_time_travel_moves_the_next_transaction_by_exactly_what_was_asked(backend):
+    chain = Chain.for_backend(backend)
+    if backend == "anvil":
+        chain.transact(chain.w3.eth.contract(abi=[], bytecode="0x00").constructor())  # a node's genesis is old
+    empty = None if backend == "twin" else chain.w3.eth.contract(abi=[], bytecode="0x00")
+    for seconds in (1, 2, 1, 3, 1):  # from a fresh chain, where the first block is the next one
+        before = chain.now
+        assert chain.time_travel(seconds) == before + seconds == chain.next_block_time
+        if empty is None:
+            record = chain.record_estimate("op", chain.accounts[0], 21_000)
+        else:
+            chain.transact(empty.constructor())
+            record = chain.gas.records[-1]
+        assert record.block_time == before + seconds and chain.now == before + seconds
+    chain.close()
 
 
 def test_snapshot_and_revert(chain):

@@ -92,6 +92,18 @@ def test_points_moves_no_money():
     ({"dataset": "digits", "model": "perceptron"}, "is binary"),
     ({"model_params": {"alpha": 1e-4}}, r"no parameter \['alpha'\]; it takes .*step_decay"),
     ({"model_params": {"random_state": 1}}, "may not set"),
+    ({"duration_days": "two"}, "duration_days must be a number or left out, got str 'two'"),
+    ({"seed": "zero"}, "seed must be an integer, got str 'zero'"),
+    ({"seed": 1.5}, "seed must be an integer, got float 1.5"),
+    ({"eval_interval_hours": [1]}, r"eval_interval_hours must be a number or left out, got list \[1\]"),
+    ({"max_contributions": "10"}, "max_contributions must be an integer or left out, got str '10'"),
+    ({"max_contributions": 0}, "max_contributions must be positive, got 0"),
+    ({"sweeps": "yes"}, "sweeps must be true or false or left out"),
+    ({"incentive_params": {"refund_wait": "1 day"}}, "DepositRefundTake: refund_wait must be an integer"),
+    ({"contributors": [{"kind": "honest", "interval": "often"}]}, "contributor kind 'honest': interval must be a number"),
+    ({"contributors": [{"kind": "honest", "count": 2.5}]}, r"contributors\[0\].count must be a positive integer"),
+    ({"contributors": ["honest"]}, r"contributors\[0\] must be a table with a kind"),
+    ({"test_limit": -3}, "test_limit must be positive"),
 ])
 def test_bad_configs_are_refused_clearly(settings, message):
     with pytest.raises(ValueError, match=message):
@@ -268,3 +280,55 @@ def test_a_points_figure_draws_points_and_says_that_no_ether_moves():
     final = r.balances[r.balances["time_h"] == r.balances["time_h"].max()].set_index("contributor")["points"]
     assert {name: int(values[-1]) for name, values in drawn.items()} == final.to_dict()
     assert all((np.diff(values) >= 0).all() for values in drawn.values())  # points only accumulate
+
+
+def test_ctrl_c_stops_a_run_between_steps_and_keeps_a_partial_folder(tmp_path, monkeypatch, capsys):
+    import os
+    import signal
+    import warnings
+
+    from dcai_lab.experiments.simulation import Simulation
+    from dcai_lab.interrupts import RunInterrupted
+
+    real = Simulation._contribute
+    seen = []
+
+    def contribute_then_ctrl_c(self, t, i):
+        real(self, t, i)
+        seen.append(t)
+        if len(seen) == 5:
+            os.kill(os.getpid(), signal.SIGINT)  # lands after a transaction, before the loop's next step
+
+    monkeypatch.setattr(Simulation, "_contribute", contribute_then_ctrl_c)
+    with pytest.raises(RunInterrupted) as info:
+        experiments.run(SMALL, out=tmp_path / "run", progress=False)
+    result = info.value.result
+    added = result.contributions[result.contributions["outcome"] == "added"]
+    mined = result.gas[(result.gas["operation"] == "add_data") & (result.gas["status"] == 1)]
+    assert len(added) == len(mined) == result.partial["contributions_added"] > 0
+    assert result.partial["simulated_hours"] < SMALL["duration_days"] * 24
+    with pytest.warns(UserWarning, match="partial run"):
+        back = Result.load(tmp_path / "run")
+    assert back.partial == result.partial and len(back.contributions) == len(result.contributions)
+
+    seen.clear()
+    folder = tmp_path / "cli"
+    config = tmp_path / "small.toml"
+    config.write_text("\n".join(f"{k} = {json.dumps(v)}" for k, v in SMALL.items()))
+    assert cli.main(["run", str(config), "--out", str(folder), "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert "stopped by Ctrl-C" in err and str(folder) in err and "marked partial" in err
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert Result.load(folder).partial
+
+
+def test_an_interrupted_save_is_recognised(tmp_path, result):
+    from dcai_lab.results import IncompleteResults
+
+    r, _ = result
+    folder = r.save(tmp_path / "whole")
+    (folder / "saved.json").unlink()  # as if the save stopped before its last file
+    (folder / "gas.csv").unlink()
+    with pytest.raises(IncompleteResults, match="saving was interrupted.*missing gas.csv"):
+        Result.load(folder)

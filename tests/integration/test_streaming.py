@@ -87,6 +87,29 @@ def test_interrupt_stops_cleanly_and_keeps_records(wine_system):
     assert result.interrupted and [r.index for r in result.records] == [0, 1, 2]
 
 
+def test_ctrl_c_while_a_transaction_is_mined_keeps_the_records_equal_to_the_chain(wine_system):
+    import os
+    import signal
+
+    system, _, _ = wine_system
+    real_add = system.add_data
+    calls = []
+
+    def add_then_ctrl_c(x, label, sender=None):
+        contribution = real_add(x, label, sender=sender)  # mined: a KeyboardInterrupt here used to lose it
+        calls.append(contribution)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return contribution
+
+    system.add_data = add_then_ctrl_c
+    mined_before = sum(r.name == "add_data" for r in system.chain.gas)
+    result = stream(system, [[0], [1], [2], [3], [4]], [0, 1, 1, 0, 1], progress=False)
+    mined = sum(r.name == "add_data" for r in system.chain.gas) - mined_before
+    assert result.interrupted and len(calls) == 2 and mined == 2
+    assert [r.index for r in result.records] == [0, 1] and result.contributions == calls
+
+
 def test_unexpected_errors_carry_the_records_made(wine_system):
     system, _, _ = wine_system
 
