@@ -84,7 +84,7 @@ contract CollaborativeTrainer {
         (uint256 deposit, uint256 claimable) = dataHandler.claim(key, msg.sender, msg.sender == author);
         bool agrees = model.predict(data) == label;
         uint256 amount =
-            incentiveMechanism.handleReport(msg.sender, author, deposit, claimable, addedTime, agrees);
+            incentiveMechanism.handleReport(msg.sender, author, key, deposit, claimable, addedTime, agrees);
         _settle(key, amount);
         emit Report(msg.sender, author, key, amount);
         _pay(msg.sender, amount);

@@ -186,7 +186,7 @@ class Chain:
         return self.contract(name, receipt["contractAddress"])
 
     def transact(self, call, *, sender: str | None = None, value: int = 0, operation: str | None = None,
-                 phase: str = ""):
+                 phase: str = "", gas: int | None = None):
         """Send a contract call as a transaction; return its receipt, or raise ContractRevert.
 
         Parameters
@@ -201,6 +201,8 @@ class Chain:
             The ledger row's name; default the function's name.
         phase : str
             The ledger row's phase (``"deploy"``, ``"market"``; empty for everyday operations).
+        gas : int, optional
+            The transaction's gas limit; default the block's.
 
         Returns
         -------
@@ -211,7 +213,7 @@ class Chain:
         sender = sender or self.accounts[0]
         name = operation or getattr(call, "fn_name", "transaction")
         label = gas_label(phase, name)
-        tx = Tx.of(call, sender=sender, value=value, gas=self.block_gas_limit)
+        tx = Tx.of(call, sender=sender, value=value, gas=gas or self.block_gas_limit)
         receipt, block_time = self.transport.send(tx, label)
         self.gas.record(name, receipt, block_time, sender, phase)
         if receipt["status"] == 0:

@@ -26,6 +26,8 @@ from .fields import check_types
 
 HOUR = 3600
 DAY = 24 * HOUR
+#: The longest wait a prediction market takes (its contract's MAX_WAIT): no phase may hold ether forever.
+MAX_WAIT = 365 * DAY
 
 
 class Mechanism:
@@ -43,6 +45,8 @@ class Mechanism:
     hidden_test_size: ClassVar[int] = 0
     #: True when it pays in points (a point per validated contribution and per good report), not ether.
     pays_points: ClassVar[bool] = False
+    #: True when a contribution pays for one report only (Points: the first reporter's point).
+    reports_once: ClassVar[bool] = False
 
     def constructor_args(self) -> tuple:
         """Arguments of the contract's constructor."""
@@ -112,8 +116,8 @@ class Rules:
                       time: int) -> int:
         raise NotImplementedError
 
-    def handle_report(self, reporter: str, author: str, deposit: int, claimable: int, added_time: int,
-                      agrees: bool, time: int) -> int:
+    def handle_report(self, reporter: str, author: str, key: bytes, deposit: int, claimable: int,
+                      added_time: int, agrees: bool, time: int) -> int:
         raise NotImplementedError
 
     def _check_wait(self, operation: str, added_time: int, time: int) -> None:
@@ -190,7 +194,7 @@ class DepositRefundTakeRules(Rules):
         self.total_valid += 1
         return claimable
 
-    def handle_report(self, reporter, author, deposit, claimable, added_time, agrees, time) -> int:
+    def handle_report(self, reporter, author, key, deposit, claimable, added_time, agrees, time) -> int:
         spec = self.spec
         if reporter == author:
             raise ContractRevert("report", "CannotReportOwnData")
@@ -205,7 +209,11 @@ class DepositRefundTakeRules(Rules):
         valid = self.num_valid.get(reporter, 0)
         if valid == 0:
             raise ContractRevert("report", "NoValidContributions", {"reporter": reporter})
-        return min(deposit * valid // self.total_valid, claimable)
+        share = deposit * valid // self.total_valid
+        if share == 0:
+            raise ContractRevert("report", "ShareRoundsToZero",
+                                 {"deposit": deposit, "reporterValid": valid, "totalValid": self.total_valid})
+        return min(share, claimable)
 
 
 @dataclass(frozen=True)
@@ -216,6 +224,7 @@ class Points(Mechanism):
 
     contract_name: ClassVar[str] = "Points"
     pays_points: ClassVar[bool] = True
+    reports_once: ClassVar[bool] = True
 
     def constructor_args(self) -> tuple:
         return (self.refund_wait,)
@@ -228,6 +237,7 @@ class PointsRules(Rules):
     def __init__(self, spec: Points, owner: str, start: int):
         super().__init__(spec, owner, start)
         self.points: dict[str, int] = {}
+        self.reported: set[bytes] = set()
 
     def handle_refund(self, author, deposit, claimable, added_time, agrees, time) -> int:
         self._check_wait("refund", added_time, time)
@@ -237,12 +247,15 @@ class PointsRules(Rules):
         self.points[author] = self.points.get(author, 0) + 1
         return 0
 
-    def handle_report(self, reporter, author, deposit, claimable, added_time, agrees, time) -> int:
+    def handle_report(self, reporter, author, key, deposit, claimable, added_time, agrees, time) -> int:
         if reporter == author:
             raise ContractRevert("report", "CannotReportOwnData")
         self._check_wait("report", added_time, time)
         if agrees:
             raise ContractRevert("report", "ModelAgrees")
+        if key in self.reported:
+            raise ContractRevert("report", "AlreadyReported", {"key": "0x" + bytes(key).hex()})
+        self.reported.add(key)
         self.points[reporter] = self.points.get(reporter, 0) + 1
         return 0
 
@@ -254,7 +267,9 @@ class PredictionMarket(Mechanism):
     ``contracts/incentives/PredictionMarket.sol`` and :mod:`dcai_lab.market`).
 
     Participation ends after ``min_contributions`` contributions or ``min_duration`` seconds, whichever
-    comes first; the provider then has ``reveal_wait`` seconds to reveal. ``test_size`` is how many
+    comes first; the provider then has ``reveal_wait`` seconds to reveal, and anyone ``reward_wait`` seconds
+    after the reveal to process the rewards before anyone may cancel (each wait at most a year, so that no
+    phase holds ether forever). ``test_size`` is how many
     samples of the test split an experiment uses as the provider's hidden test set (the rest measures
     accuracy). Amounts in wei. Its payouts without a chain: :func:`dcai_lab.market.settle`.
     """
@@ -266,6 +281,7 @@ class PredictionMarket(Mechanism):
     min_contributions: int = 2**64
     min_duration: int = DAY
     reveal_wait: int = DAY
+    reward_wait: int = 7 * DAY
     claim_wait: int = 7 * DAY
 
     contract_name: ClassVar[str] = "PredictionMarket"
@@ -279,6 +295,13 @@ class PredictionMarket(Mechanism):
             raise ValueError(f"test_size {self.test_size} is smaller than the {self.pieces} pieces")
         if self.bounty <= 0 or self.min_stake <= 0:
             raise ValueError("bounty and min_stake must be positive (wei)")
+        if self.pieces > 256:
+            raise ValueError(f"a prediction market takes at most 256 test-set pieces, got {self.pieces}")
+        for name, low in (("min_duration", 0), ("reveal_wait", 1), ("reward_wait", 1), ("claim_wait", 0)):
+            value = getattr(self, name)
+            if not low <= value <= MAX_WAIT:
+                raise ValueError(f"{name} must be {low} to {MAX_WAIT} s (at most a year: no phase may hold ether "
+                                 f"forever), got {value}")
 
     @property
     def hidden_test_size(self) -> int:
@@ -286,7 +309,7 @@ class PredictionMarket(Mechanism):
 
     def constructor_args(self, piece_hashes) -> tuple:
         return (list(piece_hashes), self.min_stake, self.min_contributions, self.min_duration, self.reveal_wait,
-                self.claim_wait)
+                self.reward_wait, self.claim_wait)
 
     def deploy(self, chain, model, *, owner: str | None = None, name: str = "", encoder=None, encoder_uri: str = "",
                test_set=None):

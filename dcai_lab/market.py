@@ -21,6 +21,7 @@ from web3.logs import DISCARD
 
 from . import inputs
 from .deployed import DeployedModel, Payout, deploy_model
+from .errors import ContractRevert
 from .models import ChainModel
 
 PHASES = ("initialisation", "participation", "reveal", "reward", "collection", "cancelled")
@@ -160,10 +161,13 @@ class Market:
         return PHASES[self.chain.call(self.contract.functions.progress())[0]]
 
     def progress(self) -> dict:
-        """Where the reward phase stands, read from the chain."""
-        phase, stage, pending, any_negative, round_, cursor, active = self.chain.call(self.contract.functions.progress())
+        """Where the reward phase stands, read from the chain: the stage, its cursor, and the evaluation
+        under way (``eval_piece``, ``eval_sample``: the scoring piece and sample it continues at)."""
+        (phase, stage, pending, any_negative, round_, cursor, active, evaluating, eval_piece, eval_sample,
+         _) = self.chain.call(self.contract.functions.progress())
         return {"phase": PHASES[phase], "stage": STAGES[stage], "round": round_, "cursor": cursor,
-                "active": active, "pool": self.chain.call(self.contract.functions.pool())}
+                "active": active, "evaluating": evaluating, "eval_piece": eval_piece, "eval_sample": eval_sample,
+                "pool": self.chain.call(self.contract.functions.pool())}
 
     @property
     def model_contract(self):
@@ -201,7 +205,7 @@ class Market:
         """Each participant's (and the provider's) balance held by the market and claimable now."""
         rows = []
         for a in dict.fromkeys(self.participants() + [self.provider]):
-            balance, score, _, active = self.chain.call(self.contract.functions.accounts(a))
+            balance, score, _, active, _ = self.chain.call(self.contract.functions.accounts(a))
             rows.append({"account": a, "balance": balance, "active": active, "claimable": self.claimable(a)})
         return pd.DataFrame(rows)
 
@@ -247,34 +251,57 @@ class Market:
                                     operation="reveal", phase="market")
 
     def cancel(self, *, sender: str | None = None) -> None:
-        self.chain.transact(self.contract.functions.cancel(), sender=sender, operation="cancel", phase="market")
+        """Cancel the market: the provider before participation; anyone after the reveal deadline (test set
+        not revealed) or the reward deadline (rewards not processed). Stakes come back with a share of the
+        bounty."""
+        self.chain.transact(self.contract.functions.cancel(), sender=sender or self.provider, operation="cancel",
+                            phase="market")
 
-    def process_rewards(self, *, batch: int = 64, reserve_gas: int | None = None, sender: str | None = None,
-                        progress: bool = True) -> int:
+    def process_rewards(self, *, batch: int = 64, reserve_gas: int | None = None, samples_per_step: int | None = None,
+                        sender: str | None = None, progress: bool = True) -> int:
         """Drive the reward rounds to the end, one transaction at a time (each as far as its gas goes).
 
-        ``batch`` contributions are passed per transaction; ``reserve_gas`` must cover one update and two
-        evaluations on the test set (default: a third of the block). Returns the number of transactions.
+        ``batch`` contributions are passed per transaction. Each transaction carries every scoring piece when
+        they fit in a quarter of the transaction gas limit as calldata, else only the piece the evaluation
+        under way needs (carrying and hashing them within a quarter of the transaction gas limit). ``samples_per_step`` test samples are evaluated per step (None: whole pieces, halved
+        whenever a step does not fit in a transaction). ``reserve_gas`` is the gas a step may use at most
+        (default: a third of the transaction gas limit). Returns the number of transactions.
         """
         if self.phase != "reward":
             raise RuntimeError(f"the market is in its {self.phase} phase: rewards are processed after the reveal "
                                "(end_participation(), then reveal())")
         entries = self.entries()
         test = [(data, labels) for data, labels in self.scoring_pieces]
-        reserve = reserve_gas or self.chain.block_gas_limit // 3
+        limit = tx_gas_limit(self.chain)
+        carry_all = _carry_gas(test) <= limit // 4
+        reserve = reserve_gas or limit // 3
+        step = samples_per_step or 0
         sent = 0
         bar = tqdm(desc="reward rounds", unit="tx", disable=not progress)
-        while True:
-            state = self.progress()
-            if state["phase"] != "reward":
-                break
+        state = self.progress()
+        while state["phase"] == "reward":
             start = state["cursor"] if state["stage"] == "replay" else 0
             chunk = [(list(e.data), e.label, e.author) for e in entries[start:start + batch]]
-            self.chain.transact(self.contract.functions.processRewards(test, start, chunk, reserve), sender=sender,
-                                operation="reward", phase="market")
+            first = 0 if carry_all or not state["evaluating"] else state["eval_piece"]
+            pieces = test if carry_all else test[first:first + 1]
+            call = self.contract.functions.processRewards(first, pieces, step, start, chunk, reserve)
+            try:
+                self.chain.transact(call, sender=sender, operation="reward", phase="market")
+                moved = self.progress()
+            except ContractRevert as err:
+                if err.error != "StepOutOfGas":
+                    raise
+                moved = state
             sent += 1
             bar.set_postfix(round=state["round"], stage=state["stage"], cursor=state["cursor"])
             bar.update()
+            if moved == state:  # a step did not fit in a transaction: evaluate fewer samples per step
+                if step == 1:
+                    raise RuntimeError(f"the reward phase cannot progress: one step at {state} does not fit in a "
+                                       f"transaction of {limit:,} gas with {reserve:,} reserved; lower reserve_gas "
+                                       "or use a chain with a larger gas limit")
+                step = max(1, (step or max(len(labels) for _, labels in test)) // 2)
+            state = moved
         bar.close()
         return sent
 
@@ -297,6 +324,30 @@ class Market:
         return Payout(amount, receipt["gasUsed"])
 
 
+def tx_gas_limit(chain) -> int:
+    """The most gas one transaction may use: the block's limit, and 2**24 from osaka on (EIP-7825)."""
+    return min(chain.block_gas_limit, 2**24) if chain.fork == "osaka" else chain.block_gas_limit
+
+
+def calldata_gas(pieces) -> int:
+    """What carrying ``pieces`` as calldata costs at most: the larger of the standard price (4 gas per zero
+    byte, 16 per other byte) and the EIP-7623 floor (10 per zero byte, 40 per other)."""
+    data = encode(["(int64[][],uint64[])[]"], [[(list(map(list, d)), list(l)) for d, l in pieces]])
+    zeros = data.count(0)
+    return max(4 * zeros + 16 * (len(data) - zeros), 10 * zeros + 40 * (len(data) - zeros))
+
+
+#: What checking a piece against its commitment may cost per byte of its encoding (re-encoding each value
+#: into memory and hashing it; about 6 measured, the contract's HASH_GAS_PER_BYTE).
+HASH_GAS_PER_BYTE = 8
+
+
+def _carry_gas(pieces) -> int:
+    """A transaction carrying ``pieces`` and checking them: its base cost, the calldata and the hashing."""
+    size = len(encode(["(int64[][],uint64[])[]"], [[(list(map(list, d)), list(l)) for d, l in pieces]]))
+    return 21_000 + calldata_gas(pieces) + HASH_GAS_PER_BYTE * size
+
+
 def deploy_market(chain, model: ChainModel, X_test, y_test, mechanism, *, owner: str | None = None,
                   encoder=None) -> Market:
     """Deploy a prediction market as its provider: the model with the twin's state, the market with the
@@ -314,6 +365,7 @@ def deploy_market(chain, model: ChainModel, X_test, y_test, mechanism, *, owner:
         raise ValueError(f"the test set has {len(y_test)} samples, fewer than the {mechanism.pieces} pieces")
     owner = owner or chain.accounts[0]
     pieces = split_pieces(X_test, y_test, mechanism.pieces)
+    _check_pieces_fit(chain, pieces, mechanism)
     deployed = deploy_model(chain, model, owner, encoder=encoder)
     model_contract = deployed.model_contract
     market = chain.deploy("PredictionMarket", model_contract.address, *mechanism.constructor_args(
@@ -328,3 +380,19 @@ def deploy_market(chain, model: ChainModel, X_test, y_test, mechanism, *, owner:
     chain.transact(market.functions.revealSample(*pieces[sample]), sender=owner, operation="reveal sample",
                    phase="market")
     return Market(chain, market, deployed, mechanism, pieces, copy.deepcopy(model))
+
+
+def _check_pieces_fit(chain, pieces, mechanism) -> None:
+    """Refuse a test set whose largest piece could not be revealed, or carried by a reward transaction
+    with room to evaluate it, under the chain's per-transaction gas limit: the market could never finish."""
+    limit = tx_gas_limit(chain)
+    largest = max(range(len(pieces)), key=lambda i: calldata_gas(pieces[i:i + 1]))
+    need = _carry_gas(pieces[largest:largest + 1])
+    if need > limit // 2:  # the other half: at least one step of evaluation beside it
+        data, labels = pieces[largest]
+        values = sum(len(x) for x in data)
+        more = -(-mechanism.pieces * need // (limit // 2))
+        raise ValueError(f"test-set piece {largest} ({len(labels)} samples, {values:,} values) needs about {need:,} gas "
+                         f"to carry in one transaction, more than half the per-transaction limit of {limit:,}: the "
+                         f"market could not finish. Split the test set into more pieces (pieces = {more} or more) or "
+                         "use fewer test samples (test_size) or features")

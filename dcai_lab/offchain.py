@@ -211,7 +211,7 @@ class OffchainSystem:
         t = self.chain.next_block_time
         try:
             r = self._claim(c, sender, "report")
-            amount = self.rules.handle_report(sender, c.author, r.deposit, r.claimable, c.added_time,
+            amount = self.rules.handle_report(sender, c.author, c.key, r.deposit, r.claimable, c.added_time,
                                               self._agrees(c), t)
         except ContractRevert:
             self._reverted("report", sender, len(c.data))

@@ -10,7 +10,9 @@ import {IIncentiveMechanism} from "./IIncentiveMechanism.sol";
 /// last update)). After `refundWait` the author gets the deposit back, once, if the model then agrees
 /// with their label, and the contribution counts as validated. If the model disagrees, another
 /// contributor with at least one validated contribution may take deposit * theirValid / totalValid
-/// (capped at what is left), once per reporter. After `ownerClaimWait` the owner, and after
+/// (capped at what is left), once per reporter; a share that rounds to zero is refused
+/// (ShareRoundsToZero) rather than paid as nothing, so the reporter keeps its claim for when its share
+/// has grown. After `ownerClaimWait` the owner, and after
 /// `anyAddressClaimWait` anyone, may take whatever is left whatever the model says. Nobody takes
 /// from their own contribution.
 contract DepositRefundTake is TrainerBound, IIncentiveMechanism {
@@ -27,6 +29,7 @@ contract DepositRefundTake is TrainerBound, IIncentiveMechanism {
     mapping(address => uint256) public numValid;
 
     error InvalidParameter(string name);
+    error ShareRoundsToZero(uint256 deposit, uint256 reporterValid, uint256 totalValid);
 
     constructor(uint256 costWeight_, uint256 refundWait_, uint256 ownerClaimWait_, uint256 anyAddressClaimWait_) {
         if (ownerClaimWait_ < refundWait_) revert InvalidParameter("ownerClaimWait < refundWait");
@@ -67,6 +70,7 @@ contract DepositRefundTake is TrainerBound, IIncentiveMechanism {
     function handleReport(
         address reporter,
         address author,
+        bytes32,
         uint256 deposit,
         uint256 claimable,
         uint256 addedTime,
@@ -81,6 +85,7 @@ contract DepositRefundTake is TrainerBound, IIncentiveMechanism {
         uint256 valid = numValid[reporter];
         if (valid == 0) revert NoValidContributions(reporter);
         amount = (deposit * valid) / totalValid;
+        if (amount == 0) revert ShareRoundsToZero(deposit, valid, totalValid);
         if (amount > claimable) amount = claimable;
     }
 

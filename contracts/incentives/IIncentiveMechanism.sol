@@ -29,10 +29,12 @@ interface IIncentiveMechanism {
         bool modelAgrees
     ) external returns (uint256 amount);
 
-    /// @return amount paid to `reporter`, who claims from someone else's contribution.
+    /// @return amount paid to `reporter`, who claims from someone else's contribution `key` (the data
+    /// handler's record key, so that a mechanism can limit claims per contribution).
     function handleReport(
         address reporter,
         address author,
+        bytes32 key,
         uint256 deposit,
         uint256 claimable,
         uint256 addedTime,

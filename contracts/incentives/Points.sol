@@ -6,14 +6,19 @@ import {IIncentiveMechanism} from "./IIncentiveMechanism.sol";
 
 /// @title Points
 /// @notice Gamified mechanism: adding data is free (anything sent is returned). After `refundWait`
-/// the author of a contribution the model agrees with claims it as a point; any other address claims a
-/// point for reporting a contribution the model disagrees with. Each claimant claims a contribution
-/// once. Points carry no money.
+/// the author of a contribution the model agrees with claims it as a point; the first other address to
+/// report a contribution the model disagrees with earns a point for it. One report point per
+/// contribution, as in the 2019 contract: otherwise anyone could multiply points by reporting the same
+/// bad contribution from many addresses. Points carry no money.
 contract Points is TrainerBound, IIncentiveMechanism {
     uint256 public immutable refundWait;
 
     mapping(address => uint256) public points;
     mapping(address => uint256) public numValid;
+    /// @notice Whether a contribution (the data handler's record key) has earned its report point.
+    mapping(bytes32 => bool) public reported;
+
+    error AlreadyReported(bytes32 key);
 
     event PointAwarded(address indexed to, uint256 total);
 
@@ -42,15 +47,20 @@ contract Points is TrainerBound, IIncentiveMechanism {
         return 0;
     }
 
-    function handleReport(address reporter, address author, uint256, uint256, uint256 addedTime, bool modelAgrees)
-        external
-        override
-        onlyTrainer
-        returns (uint256)
-    {
+    function handleReport(
+        address reporter,
+        address author,
+        bytes32 key,
+        uint256,
+        uint256,
+        uint256 addedTime,
+        bool modelAgrees
+    ) external override onlyTrainer returns (uint256) {
         if (reporter == author) revert CannotReportOwnData();
         _checkWait(addedTime);
         if (modelAgrees) revert ModelAgrees();
+        if (reported[key]) revert AlreadyReported(key);
+        reported[key] = true;
         _award(reporter);
         return 0;
     }

@@ -21,10 +21,13 @@ import {IClassifier} from "../models/IClassifier.sol";
 ///    keccak256(abi.encode(data, label, author)) per contribution and emits the sample.
 /// 3. Reveal: once the end criteria hold, anyone calls `endParticipation`; the provider then has
 ///    `revealWait` seconds to reveal the other pieces (`revealPiece`, one per transaction), each checked
-///    against its commitment. Past the deadline anyone may `cancel`: the bounty then goes to the
-///    contributors in proportion to their stakes.
+///    against its commitment. Past the deadline anyone may `cancel`: each contributor then gets their
+///    stakes back plus a share of the bounty in proportion to them.
 /// 4. Rewards, in rounds (`processRewards`, resumable, as many steps per transaction as the gas allows,
-///    anyone may drive it): the model returns to its initial state; the contributions of contributors
+///    anyone may drive it; a step evaluates at most `samplesPerStep` test samples of one piece, and a
+///    transaction carries only the pieces it needs, so any market whose pieces could be revealed can
+///    finish; if it still has not finished `rewardWait` after the reveal, anyone may `cancel` as above,
+///    whatever the rounds had moved): the model returns to its initial state; the contributions of contributors
 ///    still in are replayed in order; after each run of one contributor's contributions the model is
 ///    evaluated on the revealed test set and the change in the number of correct predictions is added
 ///    to that contributor's score. If some scores are negative, the round count r is the largest whole
@@ -36,6 +39,10 @@ import {IClassifier} from "../models/IClassifier.sol";
 ///    positive scores (r = pool / sum of scores) and any remainder returns to the provider.
 /// 5. Collection: everyone withdraws their balance (pull payments); after `claimWait` anyone may take a
 ///    balance still unclaimed.
+/// No phase holds ether forever: before participation the provider may cancel (the bounty returns); every
+/// later phase ends by itself or may be cancelled after a deadline of at most `MAX_WAIT`; after a
+/// cancellation the provider takes what is left once every stake is out (the bounty when nobody staked,
+/// the rounding dust otherwise).
 /// @dev Money is conserved exactly: the contract's ether always equals `pool` plus every account's
 /// balance (see `totalOwed`), and integer rounding only ever favours the pool. Test data and
 /// contributions are not stored: they are passed again as calldata and checked against their hashes,
@@ -63,9 +70,11 @@ contract PredictionMarket {
         int64 score;
         bool listed;
         bool active;
+        uint64 contributions; // stakes = contributions * minStake: what a cancellation returns
     }
 
-    /// @dev The reward phase's progress, in one slot.
+    /// @dev The reward phase's progress, in one slot. An evaluation (of the baseline, or to credit the
+    /// pending author) runs piece by piece and `samplesPerStep` samples at a time across transactions.
     struct Progress {
         Phase phase;
         Stage stage;
@@ -74,6 +83,10 @@ contract PredictionMarket {
         uint32 round;
         uint32 cursor; // next contribution to replay, word to restore, or participant to scan/apply
         uint64 numActive;
+        bool evaluating; // an evaluation is under way; the stage says what its result is for
+        uint16 evalPiece; // next scoring piece to evaluate (the sample piece excluded)
+        uint32 evalSample; // next sample of that piece
+        uint32 evalCorrect; // correct predictions so far
     }
 
     /// @notice A test-set piece as revealed, and a contribution as emitted: the calldata of processRewards.
@@ -95,6 +108,7 @@ contract PredictionMarket {
     uint256 public immutable minDuration;
     uint256 public immutable revealWait;
     uint256 public immutable claimWait;
+    uint256 public immutable rewardWait;
     uint256 public immutable sampleIndex;
     uint256 public immutable bounty;
 
@@ -103,7 +117,9 @@ contract PredictionMarket {
     uint256 public savedWords;
     uint256 public participationStart;
     uint256 public revealDeadline;
+    uint256 public rewardDeadline;
     uint256 public collectionStart;
+    uint256 public unclaimedStake; // after a cancellation: stakes not yet withdrawn
     uint256 public numRevealed;
     uint256 public totalStaked;
 
@@ -127,7 +143,7 @@ contract PredictionMarket {
     event RoundScored(uint256 indexed round, address indexed account, int256 score, uint256 balance, bool dropped);
     event RoundEnded(uint256 indexed round, uint256 rounds, int256 totalScore, uint256 pool, uint256 numActive);
     event RewardsFinished(uint256 rounds, uint256 returnedToProvider);
-    event Cancelled(uint256 bounty, uint256 totalStaked);
+    event Cancelled(Phase phase, uint256 bounty, uint256 totalStaked);
     event Withdrawal(address indexed account, address indexed to, uint256 amount);
 
     error WrongPhase(Phase expected, Phase actual);
@@ -141,15 +157,25 @@ contract PredictionMarket {
     error MarketStillOpen(uint256 contributions, uint256 minContributions, uint256 endsAt);
     error RevealStillOpen(uint256 deadline);
     error RevealClosed(uint256 deadline);
+    error RewardsStillOpen(uint256 deadline);
+    error NotCancellable(Phase phase);
     error WrongContributions(uint256 from, uint256 cursor);
     error ContributionMismatch(uint256 index);
     error TestSetMismatch(uint256 piece);
-    error TestSetLength(uint256 pieces, uint256 expected);
     error ReserveTooSmall(uint256 reserve);
-    error StepOutOfGas(uint256 index);
+    error StepOutOfGas(Stage stage, uint256 position);
     error ClaimTooEarly(uint256 availableAt, uint256 nowTime);
     error NothingToWithdraw(address account);
     error PaymentFailed(address to, uint256 amount);
+
+    /// @notice The longest any wait may be, so that no phase can hold ether forever.
+    uint256 public constant MAX_WAIT = 365 days;
+    /// @dev Gas kept back from every model call, to record the step or to name the failure (StepOutOfGas)
+    /// when the call runs out (the tests sweep transaction gas limits to check it suffices).
+    uint256 private constant CALL_MARGIN = 100_000;
+    /// @dev Gas per calldata byte that hashing a scoring piece may cost (about 6 measured on 1000-feature
+    /// samples), with room to spare.
+    uint256 private constant HASH_GAS_PER_BYTE = 8;
 
     modifier inPhase(Phase expected) {
         if (progress.phase != expected) revert WrongPhase(expected, progress.phase);
@@ -168,19 +194,24 @@ contract PredictionMarket {
         uint256 minContributions_,
         uint256 minDuration_,
         uint256 revealWait_,
+        uint256 rewardWait_,
         uint256 claimWait_
     ) payable {
         if (address(model_) == address(0)) revert InvalidParameter("model");
-        if (pieceHashes_.length < 2) revert InvalidParameter("pieceHashes: at least two pieces");
+        if (pieceHashes_.length < 2 || pieceHashes_.length > 256) revert InvalidParameter("pieceHashes: 2 to 256 pieces");
         if (msg.value == 0) revert InvalidParameter("bounty: send it as the value");
         if (minStake_ == 0 || minStake_ > type(uint64).max) revert InvalidParameter("minStake");
-        if (revealWait_ == 0) revert InvalidParameter("revealWait");
+        if (minDuration_ > MAX_WAIT) revert InvalidParameter("minDuration: at most MAX_WAIT");
+        if (revealWait_ == 0 || revealWait_ > MAX_WAIT) revert InvalidParameter("revealWait: 1 s to MAX_WAIT");
+        if (rewardWait_ == 0 || rewardWait_ > MAX_WAIT) revert InvalidParameter("rewardWait: 1 s to MAX_WAIT");
+        if (claimWait_ > MAX_WAIT) revert InvalidParameter("claimWait: at most MAX_WAIT");
         model = model_;
         provider = msg.sender;
         minStake = minStake_;
         minContributions = minContributions_;
         minDuration = minDuration_;
         revealWait = revealWait_;
+        rewardWait = rewardWait_;
         claimWait = claimWait_;
         bounty = msg.value;
         pool = msg.value;
@@ -232,6 +263,7 @@ contract PredictionMarket {
             participants.push(msg.sender);
         }
         a.balance += uint96(minStake);
+        a.contributions += 1;
         totalStaked += minStake;
         entries.push(keccak256(abi.encode(data, label, msg.sender)));
         emit Contribution(entries.length - 1, msg.sender, data, label, minStake);
@@ -276,59 +308,86 @@ contract PredictionMarket {
             progress.phase = Phase.Reward;
             progress.stage = Stage.Baseline; // the model is still in its initial state
             progress.numActive = uint64(participants.length);
+            rewardDeadline = block.timestamp + rewardWait;
         }
     }
 
-    /// @notice After the reveal deadline, anyone may cancel a market whose test set was not revealed:
-    /// each contributor then withdraws their stakes plus a share of the bounty proportional to them.
-    function cancel() external inPhase(Phase.Reveal) {
-        if (block.timestamp <= revealDeadline) revert RevealStillOpen(revealDeadline);
+    /// @notice Cancel the market: the provider before participation opens; anyone after the reveal
+    /// deadline if the test set was not revealed, or after the reward deadline if the rewards were not
+    /// processed. Each contributor then withdraws their stakes plus a share of the bounty in proportion to
+    /// them (whatever reward rounds had moved), and the provider what is left once every stake is out.
+    function cancel() external {
+        Phase phase = progress.phase;
+        if (phase == Phase.Initialisation) {
+            if (msg.sender != provider) revert NotProvider(msg.sender);
+        } else if (phase == Phase.Reveal) {
+            if (block.timestamp <= revealDeadline) revert RevealStillOpen(revealDeadline);
+        } else if (phase == Phase.Reward) {
+            if (block.timestamp <= rewardDeadline) revert RewardsStillOpen(rewardDeadline);
+        } else {
+            revert NotCancellable(phase);
+        }
         progress.phase = Phase.Cancelled;
+        // Nothing has left the contract before collection: it holds exactly the bounty and the stakes.
+        pool = bounty + totalStaked;
+        unclaimedStake = totalStaked;
         collectionStart = block.timestamp;
-        emit Cancelled(pool, totalStaked);
+        emit Cancelled(phase, bounty, totalStaked);
     }
 
     // -- 4. Rewards --------------------------------------------------------------------------------
 
-    /// @notice Advance the reward rounds as far as the transaction's gas allows, keeping `reserveGas`
-    /// for the last step. `test`: the revealed pieces except the sample, in piece order. `batch`:
-    /// contributions `from`, `from + 1`, ... as emitted (may be empty when the replay is not under way;
-    /// the replay stops where the batch ends). Progress is in `progress`.
-    function processRewards(Piece[] calldata test, uint256 from, Entry[] calldata batch, uint256 reserveGas)
-        external
-        inPhase(Phase.Reward)
-    {
-        if (reserveGas < 50_000) revert ReserveTooSmall(reserveGas);
+    /// @notice Advance the reward rounds as far as the transaction's gas allows, starting a step only with
+    /// more than `reserveGas` left. `pieces`: consecutive scoring pieces (the revealed pieces except the
+    /// sample, in piece order) from scoring piece `firstPiece`: all of them when they fit in a transaction,
+    /// else the one an evaluation needs next (see `progress`). `samplesPerStep`: test samples evaluated
+    /// per step (0: a whole piece). `batch`: contributions `from`, `from + 1`, ... as emitted (may be empty
+    /// when the replay is not under way). A transaction stops where its pieces or its batch end.
+    function processRewards(
+        uint256 firstPiece,
+        Piece[] calldata pieces,
+        uint256 samplesPerStep,
+        uint256 from,
+        Entry[] calldata batch,
+        uint256 reserveGas
+    ) external inPhase(Phase.Reward) {
+        if (reserveGas < 2 * CALL_MARGIN) revert ReserveTooSmall(reserveGas);
         Progress memory p = progress;
-        bool testChecked;
+        uint256 checked; // bit s: scoring piece s was checked against its commitment in this transaction
         while (p.phase == Phase.Reward && gasleft() > reserveGas) {
-            if (p.stage == Stage.Restore) {
+            if (p.evaluating) {
+                uint256 s = p.evalPiece;
+                if (s < firstPiece || s - firstPiece >= pieces.length) break; // its piece is not here
+                Piece calldata piece = pieces[s - firstPiece];
+                if (checked & (1 << s) == 0) {
+                    // Re-encoding a piece to hash it costs up to HASH_GAS_PER_BYTE per calldata byte (each
+                    // value is checked and copied): without that to spare, stop here, not out of gas.
+                    if (gasleft() < reserveGas + msg.data.length * HASH_GAS_PER_BYTE) break;
+                    _checkScoringPiece(s, piece);
+                    checked |= 1 << s;
+                }
+                _evaluateStep(p, piece, samplesPerStep);
+            } else if (p.stage == Stage.Restore) {
                 uint256 total = model.numWords();
                 uint256 count = total - p.cursor < 64 ? total - p.cursor : 64;
                 // Word 0 also restores the rest of the state, so it goes last.
-                uint256 first = total - p.cursor - count;
-                model.restoreState(first, count);
+                _callModel(p, abi.encodeCall(IClassifier.restoreState, (total - p.cursor - count, count)), false);
                 p.cursor += uint32(count);
                 if (p.cursor == total) (p.stage, p.cursor) = (Stage.Baseline, 0);
             } else if (p.stage == Stage.Baseline) {
-                if (!testChecked) testChecked = _checkTestSet(test);
-                uint256 correct = _evaluate(test);
-                (prevCorrect, roundStartCorrect) = (correct, correct);
-                p.stage = Stage.Replay;
+                _startEvaluation(p);
             } else if (p.stage == Stage.Replay) {
                 if (p.cursor == entries.length) {
                     if (p.pending) {
-                        if (!testChecked) testChecked = _checkTestSet(test);
-                        _credit(p, test);
+                        _startEvaluation(p); // credit the last run of contributions
+                    } else {
+                        (p.stage, p.cursor, p.anyNegative) = (Stage.Scan, 0, false);
+                        roundCount = type(uint256).max;
                     }
-                    (p.stage, p.cursor, p.anyNegative) = (Stage.Scan, 0, false);
-                    roundCount = type(uint256).max;
                     continue;
                 }
                 if (p.cursor < from || p.cursor - from >= batch.length) break;
-                if (!testChecked) testChecked = _checkTestSet(test);
-                _replay(p, batch[p.cursor - from], test);
-                p.cursor += 1;
+                _replay(p, batch[p.cursor - from]);
             } else if (p.stage == Stage.Scan) {
                 if (p.cursor == participants.length) {
                     _startApply(p);
@@ -350,38 +409,93 @@ contract PredictionMarket {
                 p.cursor += 1;
             }
         }
-        if (p.phase == Phase.Reward && p.stage == Stage.Replay && p.pending) {
-            if (!testChecked) testChecked = _checkTestSet(test);
-            _credit(p, test); // the batch ends: score what it changed
-        }
         progress = p;
     }
 
-    function _replay(Progress memory p, Entry calldata e, Piece[] calldata test) private {
+    /// @dev One contribution: a change of author first credits the previous one (an evaluation, after
+    /// which this contribution is replayed); otherwise the model learns it.
+    function _replay(Progress memory p, Entry calldata e) private {
         address author = e.author;
         if (keccak256(abi.encode(e.data, e.label, author)) != entries[p.cursor]) {
             revert ContributionMismatch(p.cursor);
         }
-        if (!accounts[author].active) return;
-        if (p.pending && pendingAuthor != author) _credit(p, test);
+        if (!accounts[author].active) {
+            p.cursor += 1;
+            return;
+        }
+        if (p.pending && pendingAuthor != author) {
+            _startEvaluation(p);
+            return;
+        }
         uint256 mark = _freeMemory();
-        try model.update(e.data, e.label) {
+        // A model refuses an update that would overflow; that contribution then changes nothing. Running
+        // out of gas is not a refusal (_callModel names it): it must not depend on how the caller batched.
+        if (_callModel(p, abi.encodeCall(IClassifier.update, (e.data, e.label)), true).length == 0) {
             (p.pending, pendingAuthor) = (true, author);
-        } catch (bytes memory reason) {
-            // A model refuses an update that would overflow; that contribution then changes nothing.
-            // Running out of gas is not a refusal: it must not depend on how the caller batched.
-            if (reason.length == 0) revert StepOutOfGas(p.cursor);
         }
         _resetMemory(mark);
+        p.cursor += 1;
     }
 
-    /// @dev Evaluate and add the change since the last evaluation to the pending author's score.
-    function _credit(Progress memory p, Piece[] calldata test) private {
-        uint256 correct = _evaluate(test);
-        Account storage a = accounts[pendingAuthor];
-        a.score += int64(int256(correct) - int256(prevCorrect));
-        prevCorrect = correct;
-        p.pending = false;
+    function _startEvaluation(Progress memory p) private pure {
+        (p.evaluating, p.evalPiece, p.evalSample, p.evalCorrect) = (true, 0, 0, 0);
+    }
+
+    /// @dev Evaluate up to `samplesPerStep` samples of the piece under evaluation; when the last piece is
+    /// done, use the count: the baseline of a round, or the pending author's credit.
+    function _evaluateStep(Progress memory p, Piece calldata piece, uint256 samplesPerStep) private {
+        uint256 n = piece.labels.length;
+        uint256 start = p.evalSample;
+        uint256 end = samplesPerStep == 0 || n - start < samplesPerStep ? n : start + samplesPerStep;
+        uint256 mark = _freeMemory();
+        bytes memory call = start == 0 && end == n
+            ? abi.encodeCall(IClassifier.evaluate, (piece.data, piece.labels))
+            : abi.encodeCall(IClassifier.evaluate, (_copy(piece.data, start, end), piece.labels[start:end]));
+        p.evalCorrect += uint32(abi.decode(_callModel(p, call, false), (uint256)));
+        _resetMemory(mark);
+        if (end < n) {
+            p.evalSample = uint32(end);
+            return;
+        }
+        (p.evalPiece, p.evalSample) = (p.evalPiece + 1, 0);
+        if (p.evalPiece < pieceHashes.length - 1) return;
+        p.evaluating = false;
+        uint256 total = p.evalCorrect;
+        if (p.stage == Stage.Baseline) {
+            (prevCorrect, roundStartCorrect) = (total, total);
+            p.stage = Stage.Replay;
+        } else {
+            Account storage a = accounts[pendingAuthor];
+            a.score += int64(int256(total) - int256(prevCorrect));
+            prevCorrect = total;
+            p.pending = false;
+        }
+    }
+
+    /// @dev A slice of an array of arrays cannot be passed on from calldata: the step's samples, copied.
+    function _copy(int64[][] calldata data, uint256 start, uint256 end) private pure returns (int64[][] memory out) {
+        out = new int64[][](end - start);
+        for (uint256 i = start; i < end; ++i) {
+            out[i - start] = data[i];
+        }
+    }
+
+    /// @dev Call the model with its arguments already encoded, giving it all the gas but CALL_MARGIN, which
+    /// stays here to record the step or to name a failure. Running out of gas inside reverts with
+    /// StepOutOfGas; any other revert is passed on, unless `refusable` (an update the model refuses: its
+    /// reason is returned). Returns what the model returned.
+    function _callModel(Progress memory p, bytes memory call, bool refusable) private returns (bytes memory ret) {
+        uint256 left = gasleft();
+        uint256 position = p.evaluating ? p.evalPiece : p.cursor;
+        if (left < 2 * CALL_MARGIN) revert StepOutOfGas(p.stage, position);
+        bool ok;
+        (ok, ret) = address(model).call{gas: left - CALL_MARGIN}(call);
+        if (ok) return refusable ? bytes("") : ret;
+        if (ret.length == 0) revert StepOutOfGas(p.stage, position);
+        if (refusable) return ret;
+        assembly ("memory-safe") {
+            revert(add(ret, 32), mload(ret))
+        }
     }
 
     function _startApply(Progress memory p) private {
@@ -435,28 +549,13 @@ contract PredictionMarket {
         }
     }
 
-    function _evaluate(Piece[] calldata test) private view returns (uint256 correct) {
-        for (uint256 j = 0; j < test.length; ++j) {
-            uint256 mark = _freeMemory();
-            correct += model.evaluate(test[j].data, test[j].labels);
-            _resetMemory(mark);
-        }
-    }
-
-    /// @dev The test set passed in must be the revealed pieces, sample excluded, in piece order.
-    function _checkTestSet(Piece[] calldata test) private view returns (bool) {
-        uint256 n = pieceHashes.length;
-        if (test.length != n - 1) revert TestSetLength(test.length, n - 1);
-        uint256 j;
-        for (uint256 i = 0; i < n; ++i) {
-            if (i == sampleIndex) continue;
-            uint256 mark = _freeMemory();
-            bool ok = keccak256(abi.encode(test[j].data, test[j].labels)) == pieceHashes[i];
-            _resetMemory(mark);
-            if (!ok) revert TestSetMismatch(i);
-            ++j;
-        }
-        return true;
+    /// @dev A scoring piece passed in must be the revealed piece it stands for (the sample is skipped).
+    function _checkScoringPiece(uint256 s, Piece calldata piece) private view {
+        uint256 i = s < sampleIndex ? s : s + 1;
+        uint256 mark = _freeMemory();
+        bool ok = keccak256(abi.encode(piece.data, piece.labels)) == pieceHashes[i];
+        _resetMemory(mark);
+        if (!ok) revert TestSetMismatch(i);
     }
 
     function _checkPiece(uint256 piece, int64[][] calldata data, uint64[] calldata labels) private view {
@@ -483,14 +582,15 @@ contract PredictionMarket {
 
     /// @notice What `account` can withdraw now (after a cancellation: stakes plus their share of the bounty).
     function claimable(address account) public view returns (uint256) {
-        uint256 balance = accounts[account].balance;
-        if (progress.phase == Phase.Cancelled) return balance + _bountyShare(balance);
-        if (progress.phase == Phase.Collection) return balance;
+        if (progress.phase == Phase.Cancelled) return _cancelledAmount(account);
+        if (progress.phase == Phase.Collection) return accounts[account].balance;
         return 0;
     }
 
-    /// @notice Everything the contract owes: the pool plus every balance. It equals the contract's ether.
+    /// @notice Everything the contract owes: the pool plus every balance (after a cancellation, the pool
+    /// alone: it is what is left to pay). It equals the contract's ether.
     function totalOwed() external view returns (uint256 total) {
+        if (progress.phase == Phase.Cancelled) return pool;
         total = pool + accounts[provider].balance;
         for (uint256 i = 0; i < participants.length; ++i) {
             if (participants[i] != provider) total += accounts[participants[i]].balance;
@@ -511,22 +611,29 @@ contract PredictionMarket {
     function _withdraw(address account) private returns (uint256 amount) {
         Phase phase = progress.phase;
         if (phase != Phase.Collection && phase != Phase.Cancelled) revert WrongPhase(Phase.Collection, phase);
-        uint256 balance = accounts[account].balance;
-        amount = balance;
+        Account storage a = accounts[account];
         if (phase == Phase.Cancelled) {
-            uint256 share = _bountyShare(balance);
-            pool -= share;
-            amount += share;
+            amount = _cancelledAmount(account);
+            if (amount == 0) revert NothingToWithdraw(account);
+            unclaimedStake -= uint256(a.contributions) * minStake;
+            pool -= amount;
+            (a.contributions, a.balance) = (0, 0);
+        } else {
+            amount = a.balance;
+            if (amount == 0) revert NothingToWithdraw(account);
+            a.balance = 0;
         }
-        if (amount == 0) revert NothingToWithdraw(account);
-        accounts[account].balance = 0;
         emit Withdrawal(account, msg.sender, amount);
         _pay(msg.sender, amount);
     }
 
-    /// @dev Shares are computed on the stakes at cancellation, which withdrawals do not change.
-    function _bountyShare(uint256 balance) private view returns (uint256) {
-        return totalStaked == 0 ? 0 : bounty * balance / totalStaked;
+    /// @dev After a cancellation: the stakes plus a share of the bounty in proportion to them (computed on
+    /// the stakes at cancellation, which withdrawals do not change); the provider takes what is left once
+    /// every other stake is out (all of the bounty when nobody staked, the rounding dust otherwise).
+    function _cancelledAmount(address account) private view returns (uint256 amount) {
+        uint256 stake = uint256(accounts[account].contributions) * minStake;
+        if (stake > 0) amount = stake + (bounty * stake) / totalStaked;
+        if (account == provider && unclaimedStake == stake) amount = pool;
     }
 
     function _pay(address to, uint256 amount) private {

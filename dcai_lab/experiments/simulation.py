@@ -10,6 +10,7 @@ from tqdm.auto import tqdm
 
 from .. import contributors
 from ..encoded import test_set_hash
+from ..errors import ContractRevert
 from ..interrupts import StopRequest
 
 
@@ -259,12 +260,22 @@ class Simulation:
                     continue
                 if self.system.has_claimed(c, account):
                     continue
-                amount = self.system.report(c, sender=account)
+                try:
+                    amount = self.system.report(c, sender=account)
+                except ContractRevert as refused:
+                    if refused.error != "ShareRoundsToZero":
+                        raise
+                    continue  # its share is worth nothing yet: the claim stays for later
                 self.balance[name] += amount
                 self.points[name] += self.mechanism.pays_points
                 left -= amount
+                if self.mechanism.reports_once:
+                    settled.add(id(c))  # its one report point is taken
+                    break
             # Settled once the mechanism needs no more claims: a deposit claimed in full, or, with nothing
             # deposited (Points), once every contributor who could report it has had its turn.
+            if id(c) in settled:
+                continue
             if self.mechanism.settled(left) and (c.deposit > 0 or turns >= claimers - {author}):
                 settled.add(id(c))
         self._close(settled)

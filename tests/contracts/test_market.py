@@ -1,5 +1,6 @@
 """The prediction market: the contract pays exactly what its Python twin computes, never owes more than
 it holds, and guards every phase."""
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,8 +36,11 @@ def test_contract_pays_what_the_twin_computes_and_stays_solvent(kind):
         spec = incentives.PredictionMarket(bounty=data.draw(st.integers(1, 10**18)),
                                            min_stake=data.draw(st.integers(1, 10**17)), pieces=pieces,
                                            test_size=len(test), min_contributions=len(contributions))
-        # A reserve close to the block's gas makes each transaction take a few steps: resumption is tested.
+        # A reserve close to the block's gas makes each transaction take a few steps, one piece per
+        # transaction and a few samples per step evaluate below the piece level: resumption is tested.
         reserve = data.draw(st.sampled_from([None, 29_000_000]))
+        one_piece = data.draw(st.booleans())
+        per_step = data.draw(st.sampled_from([0, 1, 2, 3]))
         chain = shared_chain()
         X_test, y_test = [x for x, _ in test], [y for _, y in test]
         market = chain.deploy_market(twin, X_test, y_test, spec)
@@ -52,8 +56,11 @@ def test_contract_pays_what_the_twin_computes_and_stays_solvent(kind):
             f = market.contract.functions
             cursor = start["cursor"] if start["stage"] == "replay" else 0
             chunk = [(list(e.data), e.label, e.author) for e in market.entries()[cursor:cursor + 3]]
-            chain.transact(f.processRewards(market.scoring_pieces, cursor, chunk,
+            first = start["eval_piece"] if one_piece and start["evaluating"] else 0
+            pieces = market.scoring_pieces[first:first + 1] if one_piece else market.scoring_pieces
+            chain.transact(f.processRewards(first, pieces, per_step, cursor, chunk,
                                             reserve or chain.block_gas_limit // 3), operation="reward", phase="market")
+            assert market.progress() != start, "every transaction must make progress"
             assert_solvent(market)
         assert market.phase == "collection"
         for account, balance in expected.balances.items():
@@ -118,12 +125,12 @@ def test_phases_are_guarded_and_reveals_must_match():
     entries = [(list(e.data), e.label, e.author) for e in market.entries()]
     wrong_test = [(d, [1 - v for v in l]) for d, l in market.scoring_pieces]
     with pytest.raises(ContractRevert, match="TestSetMismatch"):
-        chain.transact(f.processRewards(wrong_test, 0, entries, 10_000_000))
+        chain.transact(f.processRewards(0, wrong_test, 0, 0, entries, 10_000_000))
     forged = [(entries[0][0], entries[0][1], bob)] + entries[1:]
     with pytest.raises(ContractRevert, match="ContributionMismatch"):
-        chain.transact(f.processRewards(market.scoring_pieces, 0, forged, 10_000_000))
+        chain.transact(f.processRewards(0, market.scoring_pieces, 0, 0, forged, 10_000_000))
     with pytest.raises(ContractRevert, match="ReserveTooSmall"):
-        chain.transact(f.processRewards(market.scoring_pieces, 0, entries, 0))
+        chain.transact(f.processRewards(0, market.scoring_pieces, 0, 0, entries, 0))
     market.process_rewards(progress=False)
     # The commitments never changed, and nothing in the interface could change them.
     assert [f.pieceHashes(i).call() for i in range(4)] == [piece_hash(d, l) for d, l in market.pieces]
@@ -132,7 +139,7 @@ def test_phases_are_guarded_and_reveals_must_match():
     assert writers == {"saveModel", "revealSample", "addData", "endParticipation", "revealPiece", "cancel",
                        "processRewards", "withdraw", "takeUnclaimed"}
     with pytest.raises(ContractRevert, match="WrongPhase"):
-        chain.transact(f.processRewards(market.scoring_pieces, 0, entries, 10_000_000))
+        chain.transact(f.processRewards(0, market.scoring_pieces, 0, 0, entries, 10_000_000))
 
 
 def test_a_provider_who_does_not_reveal_loses_the_bounty_to_the_contributors():
@@ -180,3 +187,142 @@ def test_twin_settlement_conserves_money_on_its_own():
     result = settle(twin, entries, pieces[1:], bounty=1000, provider="provider")
     assert sum(result.balances.values()) == 1000 + 90
     assert all(v >= 0 for v in result.balances.values())
+
+
+# -- nothing locked --------------------------------------------------------------------------------
+def test_a_market_cancelled_without_contributors_returns_the_bounty_to_the_provider():
+    chain, market, _, _ = small_market()
+    chain.time_travel(market.mechanism.min_duration + 1)
+    market.end_participation()
+    chain.time_travel(market.mechanism.reveal_wait + 1)
+    before = chain.balance(market.provider)
+    market.cancel(sender=chain.accounts[3])
+    assert market.claimable(market.provider) == market.mechanism.bounty
+    paid = market.withdraw(market.provider)
+    assert paid == market.mechanism.bounty and chain.balance(market.contract.address) == 0
+    assert chain.balance(market.provider) - before > 0
+
+
+def test_rounding_dust_of_a_cancellation_goes_to_the_provider():
+    spec = incentives.PredictionMarket(bounty=10**18 + 1, min_stake=10**16, pieces=4, test_size=8, min_contributions=3)
+    chain, market, _, _ = small_market(spec)
+    alice, bob, carol = chain.accounts[1:4]
+    for who in (alice, bob, carol):
+        market.add_data([1, 1], 1, sender=who)
+    market.end_participation()
+    chain.time_travel(market.mechanism.reveal_wait + 1)
+    market.cancel(sender=alice)
+    shares = [market.withdraw(who) for who in (alice, bob, carol)]
+    assert shares == [market.min_stake + spec.bounty // 3] * 3
+    dust = market.claimable(market.provider)
+    assert dust == spec.bounty - 3 * (spec.bounty // 3) > 0
+    assert market.withdraw(market.provider) == dust and chain.balance(market.contract.address) == 0
+
+
+def test_the_provider_may_cancel_before_participation_opens():
+    from dcai_lab.market import piece_hash, split_pieces
+
+    chain = Chain()
+    twin = models.DensePerceptron(n_features=2, learning_rate=1, max_abs_value=10, max_iter=1, shuffle=False)
+    twin.fit([[1, 1], [-1, -1]], [1, 0])
+    model = chain.deploy(twin.contract_name, *twin.constructor_args())
+    hashes = [piece_hash(d, l) for d, l in split_pieces([[1, 1], [2, 2], [-1, -1], [0, 1]], [1, 1, 0, 1], 2)]
+    spec = incentives.PredictionMarket(bounty=10**18, pieces=2, test_size=4)
+    contract = chain.deploy("PredictionMarket", model.address, *spec.constructor_args(hashes), value=spec.bounty)
+    with pytest.raises(ContractRevert, match="NotProvider"):
+        chain.transact(contract.functions.cancel(), sender=chain.accounts[2])
+    chain.transact(contract.functions.cancel())
+    assert contract.functions.claimable(chain.accounts[0]).call() == spec.bounty
+    chain.transact(contract.functions.withdraw())
+    assert chain.balance(contract.address) == 0
+
+
+def test_rewards_not_processed_by_the_deadline_can_be_cancelled_midway():
+    chain, market, _, _ = small_market(contributions=4)
+    alice, bob = chain.accounts[1:3]
+    for x, who in (([2, 1], alice), ([-2, -1], bob), ([1, 2], alice), ([-1, -2], bob)):
+        market.add_data(x, int(sum(x) > 0), sender=who)
+    market.end_participation()
+    market.reveal()
+    entries = [(list(e.data), e.label, e.author) for e in market.entries()]
+    f = market.contract.functions
+    chain.transact(f.processRewards(0, market.scoring_pieces[:1], 1, 0, entries[:1], 10_000_000))  # a few steps
+    assert market.phase == "reward"
+    with pytest.raises(ContractRevert, match="RewardsStillOpen"):
+        market.cancel(sender=alice)
+    chain.time_travel(market.mechanism.reward_wait + 1)
+    market.cancel(sender=alice)
+    assert_solvent(market)
+    stake, bounty = market.min_stake, market.mechanism.bounty
+    assert market.withdraw(alice) == 2 * stake + bounty // 2 and market.withdraw(bob) == 2 * stake + bounty // 2
+    assert chain.balance(market.contract.address) == 0 and market.total_owed() == 0
+
+
+def test_every_wait_is_bounded():
+    for name in ("min_duration", "reveal_wait", "reward_wait", "claim_wait"):
+        with pytest.raises(ValueError, match=f"{name} must be .*at most a year"):
+            incentives.PredictionMarket(**{name: 366 * 86_400})
+    chain = Chain()
+    with pytest.raises(ContractRevert, match="rewardWait"):
+        chain.deploy("PredictionMarket", chain.accounts[1], [b"\x01" * 32] * 2, 1, 1, 0, 1, 0, 0, value=1)
+
+
+def large_market(n_features=1000, samples=16, pieces=4, **spec):
+    """The sparse perceptron on a test set of 1000-feature samples: no transaction can carry all of it."""
+    chain = Chain()
+    rng = np.random.default_rng(0)
+    twin = models.SparsePerceptron(n_features=n_features, max_input_length=n_features, max_iter=1, shuffle=False)
+    twin.fit([list(range(0, n_features, 2)), list(range(1, n_features, 2))], [1, 0])
+    X_test = [np.sort(rng.choice(n_features, n_features - rng.integers(0, 50), replace=False)).tolist()
+              for _ in range(samples * pieces)]
+    y_test = rng.integers(0, 2, samples * pieces).tolist()
+    spec = incentives.PredictionMarket(bounty=10**18, min_stake=10**16, pieces=pieces, test_size=samples * pieces,
+                                       min_contributions=3, **spec)
+    return chain, chain.deploy_market(twin, X_test, y_test, spec), rng
+
+
+@pytest.mark.slow
+def test_a_market_whose_test_set_no_transaction_can_carry_still_finishes():
+    from dcai_lab.market import _carry_gas, tx_gas_limit
+
+    chain, market, rng = large_market()
+    assert _carry_gas(market.scoring_pieces) > tx_gas_limit(chain) // 4  # so each transaction carries one piece
+    alice, bob = chain.accounts[1:3]
+    for who in (alice, bob, alice):
+        market.add_data(np.sort(rng.choice(1000, 30, replace=False)).tolist(), int(rng.integers(0, 2)), sender=who)
+    expected = market.expected_settlement()
+    market.end_participation()
+    market.reveal()
+    sent = market.process_rewards(progress=False)
+    assert market.phase == "collection" and sent > 3
+    for account, balance in expected.balances.items():
+        assert market.claimable(account) == balance, account
+    assert market.total_owed() == chain.balance(market.contract.address)
+
+
+def test_a_test_set_too_large_to_reveal_is_refused_at_deployment():
+    with pytest.raises(ValueError, match=r"piece \d+ \(64 samples.*pieces = \d+ or more"):
+        large_market(samples=64, pieces=2)
+
+
+def test_running_out_of_gas_in_any_step_is_named():
+    """Gas limits from too little to enough for a step: every failing reward transaction names StepOutOfGas
+    (or, when even the caller's bookkeeping cannot be paid, OutOfGas), never a bare revert. The margin a
+    model call must leave is the contract's CALL_MARGIN (64,000: the 1/64 left after a failed call pays
+    for naming the failure)."""
+    chain, market, rng = large_market(n_features=200, samples=8, pieces=2)
+    for who in chain.accounts[1:4]:
+        market.add_data(np.sort(rng.choice(200, 20, replace=False)).tolist(), int(rng.integers(0, 2)), sender=who)
+    market.end_participation()
+    market.reveal()
+    entries = [(list(e.data), e.label, e.author) for e in market.entries()]
+    call = market.contract.functions.processRewards(0, market.scoring_pieces, 0, 0, entries, 200_000)
+    failures = []
+    for gas in range(300_000, 4_000_000, 100_000):
+        with chain.anchor():
+            try:
+                chain.transact(call, gas=gas)
+            except ContractRevert as err:
+                failures.append((gas, err.error))
+    errors = {error for _, error in failures}
+    assert "StepOutOfGas" in errors and errors <= {"StepOutOfGas", "OutOfGas"}, failures

@@ -177,6 +177,28 @@ def test_anyone_takes_an_abandoned_deposit_but_never_their_own(system, accounts)
         system.refund(c)
 
 
+def test_a_share_that_rounds_to_zero_is_refused_and_the_claim_kept(chain, accounts):
+    drt = incentives.DepositRefundTake(cost_weight=1, refund_wait=DAY, owner_claim_wait=9 * DAY,
+                                       any_address_claim_wait=10 * DAY)
+    system = chain.deploy_system(positive_on_sample(), drt)
+    alice, bob, mallory = accounts["alice"], accounts["bob"], accounts["mallory"]
+    good = [system.add_data(SAMPLE, 1, sender=alice)]
+    for _ in range(20):
+        chain.time_travel(3600)
+        good.append(system.add_data(SAMPLE, 1, sender=bob))
+    chain.time_travel(days=1)
+    bad = system.add_data(SAMPLE, 0, sender=mallory)  # 1 * 3600 // isqrt(86400) = 12 wei
+    chain.time_travel(days=1)
+    for c in good:
+        system.refund(c)
+    assert bad.deposit * 1 // 21 == 0
+    with reverts("ShareRoundsToZero", deposit=bad.deposit, reporterValid=1, totalValid=21):
+        system.report(bad, sender=alice)
+    assert system.report(bad, sender=bob) == bad.deposit * 20 // 21  # bob's share is worth something
+    chain.time_travel(bad.added_time + 10 * DAY - chain.now)
+    assert system.report(bad, sender=alice) == bad.deposit - bad.deposit * 20 // 21  # alice's claim was kept
+
+
 def test_mechanism_parameters_are_checked(chain):
     with reverts("InvalidParameter", name="ownerClaimWait < refundWait"):
         chain.deploy("DepositRefundTake", 1, 10, 5, 20)
@@ -209,11 +231,36 @@ def test_points_are_free_and_count_claims(chain, accounts):
     with reverts("CannotReportOwnData"):
         system.report(bad, sender=bob)
     system.report(bad, sender=carol)
-    system.report(bad, sender=alice)
+    with reverts("AlreadyReported", key="0x" + bad.key.hex()):  # one report point per contribution
+        system.report(bad, sender=alice)
     with reverts("AlreadyClaimed"):
         system.report(bad, sender=carol)
     points = system.mechanism_contract.functions.points
-    assert (points(alice).call(), points(bob).call(), points(carol).call()) == (2, 0, 1)
+    assert (points(alice).call(), points(bob).call(), points(carol).call()) == (1, 0, 1)
+
+
+@pytest.mark.parametrize("backend", ["py-evm", "twin"])
+def test_points_cannot_be_multiplied_by_adding_addresses(backend):
+    from dcai_lab import Chain
+    from dcai_lab.offchain import GasModel, OffchainSystem
+
+    chain = Chain.for_backend(backend) if backend == "twin" else Chain(num_accounts=12)
+    spec = incentives.Points(refund_wait=DAY)
+    twin = positive_on_sample()
+    system = (OffchainSystem(chain, twin, spec, GasModel(deploy=0)) if backend == "twin"
+              else chain.deploy_system(twin, spec))
+    author, reporters = chain.accounts[1], chain.accounts[2:]
+    bad = [system.add_data(SAMPLE, 0, sender=author) for _ in range(3)]
+    chain.time_travel(days=1)
+    awarded = 0
+    for c in bad:
+        for reporter in reporters:
+            try:
+                system.report(c, sender=reporter)
+                awarded += 1
+            except ContractRevert as refused:
+                assert refused.error == "AlreadyReported"
+    assert awarded == len(bad)  # one point per bad contribution, however many addresses report it
 
 
 # -- access ---------------------------------------------------------------------------------------
@@ -226,7 +273,7 @@ def test_components_only_obey_their_trainer(system, accounts):
         system.data_handler.functions.pay(b"\x01" * 32, 0),
         system.mechanism_contract.functions.handleAddData(mallory, 0),
         system.mechanism_contract.functions.handleRefund(mallory, 0, 0, 0, True),
-        system.mechanism_contract.functions.handleReport(mallory, accounts["alice"], 1, 1, 0, False),
+        system.mechanism_contract.functions.handleReport(mallory, accounts["alice"], b"\x02" * 32, 1, 1, 0, False),
     ]
     for call in calls:
         for sender in (mallory, accounts["owner"]):

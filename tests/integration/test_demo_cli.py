@@ -61,13 +61,16 @@ def test_gas_benchmark_prints_one_json_object_per_operation_and_model():
                          capture_output=True, text=True, check=True, cwd=ROOT).stdout
     rows = [json.loads(line) for line in out.splitlines()]
     ops = ["deploy", "add_correct", "add_incorrect", "refund", "report"]
-    models = ["SparsePerceptron", "NaiveBayes", "SparseNearestCentroid", "DensePerceptron", "DenseNearestCentroid"]
+    models = ["SparsePerceptron", "SparsePerceptron(step_decay=1000)", "NaiveBayes", "SparseNearestCentroid",
+              "DensePerceptron", "DenseNearestCentroid"]
     assert [(r["model"], r["op"]) for r in rows] == [(m, op) for m in models for op in ops]
     for r in rows:
         assert r["fork"] == "prague" and r["gas"] > 21_000
     gas = {(r["model"], r["op"]): r["gas"] for r in rows}
     for perceptron in ("SparsePerceptron", "DensePerceptron"):  # only a mistake writes weights
         assert gas[perceptron, "add_incorrect"] > gas[perceptron, "add_correct"]
+    decaying = "SparsePerceptron(step_decay=1000)"  # it writes its sample counter on every add
+    assert gas[decaying, "add_correct"] > gas["SparsePerceptron", "add_correct"]
 
 
 def test_gas_benchmark_reports_every_phase_of_the_prediction_market():
