@@ -307,9 +307,9 @@ class PredictionMarket(Mechanism):
     def hidden_test_size(self) -> int:
         return self.test_size
 
-    def constructor_args(self, piece_hashes) -> tuple:
+    def constructor_args(self, piece_hashes, seed_commitment: bytes) -> tuple:
         return (list(piece_hashes), self.min_stake, self.min_contributions, self.min_duration, self.reveal_wait,
-                self.reward_wait, self.claim_wait)
+                self.reward_wait, self.claim_wait, seed_commitment)
 
     def deploy(self, chain, model, *, owner: str | None = None, name: str = "", encoder=None, encoder_uri: str = "",
                test_set=None):

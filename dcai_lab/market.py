@@ -349,10 +349,13 @@ def _carry_gas(pieces) -> int:
 
 
 def deploy_market(chain, model: ChainModel, X_test, y_test, mechanism, *, owner: str | None = None,
-                  encoder=None) -> Market:
+                  encoder=None, secret: bytes | None = None) -> Market:
     """Deploy a prediction market as its provider: the model with the twin's state, the market with the
     bounty and the commitments to ``(X_test, y_test)`` in ``mechanism.pieces`` pieces; bind the model, save
-    its initial state and reveal the piece the contract drew, which opens participation.
+    its initial state and reveal the piece drawn from ``secret`` (committed to at deployment) and the next
+    block's hash, which opens participation. ``secret`` (32 bytes) defaults to one derived from the test
+    set, which only the provider knows until the reveal, so that seeded runs repeat; pass random bytes
+    (``os.urandom(32)``) when the draw must be unpredictable to anyone who knows the test set.
 
     ``mechanism`` is an :class:`dcai_lab.incentives.PredictionMarket` (``dcai_lab.deploy_market`` and
     ``chain.deploy_market`` default it). Set-up is in the gas ledger's ``deploy`` phase, the provider's later
@@ -368,16 +371,21 @@ def deploy_market(chain, model: ChainModel, X_test, y_test, mechanism, *, owner:
     _check_pieces_fit(chain, pieces, mechanism)
     deployed = deploy_model(chain, model, owner, encoder=encoder)
     model_contract = deployed.model_contract
-    market = chain.deploy("PredictionMarket", model_contract.address, *mechanism.constructor_args(
-        [piece_hash(d, l) for d, l in pieces]), sender=owner, value=mechanism.bounty)
+    hashes = [piece_hash(d, l) for d, l in pieces]
+    secret = keccak(b"dcai-lab sample draw" + b"".join(hashes)) if secret is None else bytes(secret)
+    if len(secret) != 32:
+        raise ValueError(f"secret must be 32 bytes, got {len(secret)}")
+    market = chain.deploy("PredictionMarket", model_contract.address,
+                          *mechanism.constructor_args(hashes, keccak(encode(["bytes32"], [secret]))),
+                          sender=owner, value=mechanism.bounty)
     chain.transact(model_contract.functions.setTrainer(market.address), sender=owner, operation="bind",
                    phase="deploy")
     total = chain.call(model_contract.functions.numWords())
     per_tx = max(1, (chain.block_gas_limit * 9 // 10 - 100_000) // GAS_PER_SAVED_WORD)
     for _ in range(max(1, -(-total // per_tx))):
         chain.transact(market.functions.saveModel(per_tx), sender=owner, operation="save model", phase="deploy")
-    sample = chain.call(market.functions.sampleIndex())
-    chain.transact(market.functions.revealSample(*pieces[sample]), sender=owner, operation="reveal sample",
+    sample = chain.call(market.functions.drawnSample(secret))  # the saving's blocks put the draw block behind
+    chain.transact(market.functions.revealSample(secret, *pieces[sample]), sender=owner, operation="reveal sample",
                    phase="market")
     return Market(chain, market, deployed, mechanism, pieces, copy.deepcopy(model))
 

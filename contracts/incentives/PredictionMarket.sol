@@ -13,9 +13,10 @@ import {IClassifier} from "../models/IClassifier.sol";
 /// 1. Initialisation: the provider deploys this contract with the bounty (msg.value), one keccak256
 ///    commitment per test-set piece, the minimum stake, the end criteria (a minimum number of
 ///    contributions or a minimum duration) and the wait times; binds the model to it; saves the model's
-///    initial state (`saveModel`, in chunks). The contract draws one piece at deployment; the provider
-///    reveals it (`revealSample`) to show the test set is real, which opens participation. That piece
-///    is never scored: everyone has seen it.
+///    initial state (`saveModel`, in chunks). One piece is drawn from a secret the provider committed to
+///    at deployment and the hash of the next block; the provider reveals the secret and that piece
+///    (`revealSample`) to show the test set is real, which opens participation. That piece is never
+///    scored: everyone has seen it.
 /// 2. Participation: `addData` with at least the minimum stake (the stake is exactly `minStake`; the
 ///    rest is returned). The sample is checked by the model but not learnt yet; the contract keeps
 ///    keccak256(abi.encode(data, label, author)) per contribution and emits the sample.
@@ -109,7 +110,12 @@ contract PredictionMarket {
     uint256 public immutable revealWait;
     uint256 public immutable claimWait;
     uint256 public immutable rewardWait;
-    uint256 public immutable sampleIndex;
+    /// @notice keccak256(abi.encode(secret)): the provider's secret for the sample draw, fixed at deployment.
+    bytes32 public immutable seedCommitment;
+    /// @notice The block whose hash, unknown when the commitments were made, is mixed into the draw.
+    uint256 public immutable drawBlock;
+    /// @notice The piece revealed at the start (never scored); NOT_DRAWN until then.
+    uint256 public sampleIndex = NOT_DRAWN;
     uint256 public immutable bounty;
 
     Progress public progress;
@@ -158,6 +164,9 @@ contract PredictionMarket {
     error RevealStillOpen(uint256 deadline);
     error RevealClosed(uint256 deadline);
     error RewardsStillOpen(uint256 deadline);
+    error DrawNotReady(uint256 drawBlock, uint256 blockNumber);
+    error DrawExpired(uint256 drawBlock);
+    error SeedMismatch();
     error NotCancellable(Phase phase);
     error WrongContributions(uint256 from, uint256 cursor);
     error ContributionMismatch(uint256 index);
@@ -170,6 +179,7 @@ contract PredictionMarket {
 
     /// @notice The longest any wait may be, so that no phase can hold ether forever.
     uint256 public constant MAX_WAIT = 365 days;
+    uint256 public constant NOT_DRAWN = type(uint256).max;
     /// @dev Gas kept back from every model call, to record the step or to name the failure (StepOutOfGas)
     /// when the call runs out (the tests sweep transaction gas limits to check it suffices).
     uint256 private constant CALL_MARGIN = 100_000;
@@ -195,7 +205,8 @@ contract PredictionMarket {
         uint256 minDuration_,
         uint256 revealWait_,
         uint256 rewardWait_,
-        uint256 claimWait_
+        uint256 claimWait_,
+        bytes32 seedCommitment_
     ) payable {
         if (address(model_) == address(0)) revert InvalidParameter("model");
         if (pieceHashes_.length < 2 || pieceHashes_.length > 256) revert InvalidParameter("pieceHashes: 2 to 256 pieces");
@@ -217,8 +228,8 @@ contract PredictionMarket {
         pool = msg.value;
         pieceHashes = pieceHashes_;
         pieceLengths = new uint256[](pieceHashes_.length);
-        // Known to the provider in advance only as well as the next block's randomness is.
-        sampleIndex = uint256(keccak256(abi.encode(block.prevrandao, address(this)))) % pieceHashes_.length;
+        seedCommitment = seedCommitment_;
+        drawBlock = block.number + 1;
     }
 
     // -- 1. Initialisation -------------------------------------------------------------------------
@@ -234,19 +245,33 @@ contract PredictionMarket {
         if (savedWords == total) emit ModelSaved(total);
     }
 
-    /// @notice Reveal the piece the contract drew; this opens participation.
-    function revealSample(int64[][] calldata data, uint64[] calldata labels)
+    /// @notice The piece drawn for `secret`: keccak256 of the secret, the hash of `drawBlock` and this
+    /// contract, modulo the number of pieces. The provider committed to the secret before that block
+    /// existed, and no one else knows the secret, so neither the provider nor a block producer alone can
+    /// choose the piece. Available from the block after `drawBlock` for 256 blocks.
+    function drawnSample(bytes32 secret) public view returns (uint256) {
+        if (block.number <= drawBlock) revert DrawNotReady(drawBlock, block.number);
+        bytes32 hash = blockhash(drawBlock);
+        if (hash == 0) revert DrawExpired(drawBlock);
+        if (keccak256(abi.encode(secret)) != seedCommitment) revert SeedMismatch();
+        return uint256(keccak256(abi.encode(secret, hash, address(this)))) % pieceHashes.length;
+    }
+
+    /// @notice Reveal the secret and the piece it draws; this opens participation.
+    function revealSample(bytes32 secret, int64[][] calldata data, uint64[] calldata labels)
         external
         onlyProvider
         inPhase(Phase.Initialisation)
     {
         uint256 total = model.numWords();
         if (savedWords != total) revert ModelNotSaved(savedWords, total);
-        _checkPiece(sampleIndex, data, labels);
-        pieceLengths[sampleIndex] = labels.length;
+        uint256 sample = drawnSample(secret);
+        _checkPiece(sample, data, labels);
+        sampleIndex = sample;
+        pieceLengths[sample] = labels.length;
         progress.phase = Phase.Participation;
         participationStart = block.timestamp;
-        emit SampleRevealed(sampleIndex, data, labels);
+        emit SampleRevealed(sample, data, labels);
     }
 
     // -- 2. Participation --------------------------------------------------------------------------

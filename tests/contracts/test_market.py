@@ -228,7 +228,8 @@ def test_the_provider_may_cancel_before_participation_opens():
     model = chain.deploy(twin.contract_name, *twin.constructor_args())
     hashes = [piece_hash(d, l) for d, l in split_pieces([[1, 1], [2, 2], [-1, -1], [0, 1]], [1, 1, 0, 1], 2)]
     spec = incentives.PredictionMarket(bounty=10**18, pieces=2, test_size=4)
-    contract = chain.deploy("PredictionMarket", model.address, *spec.constructor_args(hashes), value=spec.bounty)
+    contract = chain.deploy("PredictionMarket", model.address, *spec.constructor_args(hashes, b"\x07" * 32),
+                            value=spec.bounty)
     with pytest.raises(ContractRevert, match="NotProvider"):
         chain.transact(contract.functions.cancel(), sender=chain.accounts[2])
     chain.transact(contract.functions.cancel())
@@ -264,7 +265,7 @@ def test_every_wait_is_bounded():
             incentives.PredictionMarket(**{name: 366 * 86_400})
     chain = Chain()
     with pytest.raises(ContractRevert, match="rewardWait"):
-        chain.deploy("PredictionMarket", chain.accounts[1], [b"\x01" * 32] * 2, 1, 1, 0, 1, 0, 0, value=1)
+        chain.deploy("PredictionMarket", chain.accounts[1], [b"\x01" * 32] * 2, 1, 1, 0, 1, 0, 0, b"\x00" * 32, value=1)
 
 
 def large_market(n_features=1000, samples=16, pieces=4, **spec):
@@ -326,3 +327,56 @@ def test_running_out_of_gas_in_any_step_is_named():
                 failures.append((gas, err.error))
     errors = {error for _, error in failures}
     assert "StepOutOfGas" in errors and errors <= {"StepOutOfGas", "OutOfGas"}, failures
+
+
+def test_the_provider_cannot_choose_the_sample_piece():
+    """The draw mixes a secret committed at deployment with the hash of a block that did not exist then:
+    the provider cannot draw before that block, cannot swap the secret, and cannot reveal another piece."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    from dcai_lab.market import piece_hash, split_pieces
+
+    def deploy(chain, secret, bind=True):
+        twin = models.DensePerceptron(n_features=2, learning_rate=1, max_abs_value=10, max_iter=1, shuffle=False)
+        model = chain.deploy(twin.contract_name, *twin.fit([[1, 1], [-1, -1]], [1, 0]).constructor_args())
+        pieces = split_pieces([[i % 5 - 2, i % 3 - 1] for i in range(16)], [i % 2 for i in range(16)], 8)
+        spec = incentives.PredictionMarket(bounty=10**18, pieces=8, test_size=16)
+        commitment = keccak(encode(["bytes32"], [secret]))
+        market = chain.deploy("PredictionMarket", model.address,
+                              *spec.constructor_args([piece_hash(d, l) for d, l in pieces], commitment), value=spec.bounty)
+        if bind:
+            chain.transact(model.functions.setTrainer(market.address))
+        return market, model, pieces
+
+    secret = b"\x42" * 32
+    chain = Chain()
+    market, model, pieces = deploy(chain, secret)
+    f = market.functions
+    assert f.sampleIndex().call() == 2**256 - 1  # nothing is drawn at deployment
+    draws = set()
+    for wait in range(1, 7):  # the same secret, test set and addresses; only the blocks' times differ
+        other_chain = Chain()
+        other_chain.time_travel(wait)
+        other, _, _ = deploy(other_chain, secret)
+        other_chain.time_travel(1)
+        other_chain.transact(other_chain.w3.eth.contract(abi=[], bytecode="0x00").constructor())
+        assert other.address == market.address
+        draws.add(other_chain.call(other.functions.drawnSample(secret)))
+    assert len(draws) > 1, "the draw block's hash must move the draw"
+    chain.transact(f.saveModel(100))
+    with pytest.raises(ContractRevert, match="SeedMismatch"):
+        chain.call(f.drawnSample(b"\x43" * 32))
+    drawn = chain.call(f.drawnSample(secret))
+    other = (drawn + 1) % len(pieces)
+    with pytest.raises(ContractRevert, match="SeedMismatch"):
+        chain.transact(f.revealSample(b"\x43" * 32, *pieces[other]))
+    with pytest.raises(ContractRevert, match="RevealMismatch"):
+        chain.transact(f.revealSample(secret, *pieces[other]))
+    chain.transact(f.revealSample(secret, *pieces[drawn]))
+    assert f.sampleIndex().call() == drawn
+
+    fresh = Chain()
+    market, _, _ = deploy(fresh, secret, bind=False)
+    with pytest.raises(ContractRevert, match="DrawNotReady"):  # no block after the deployment's yet
+        fresh.call(market.functions.drawnSample(secret))
