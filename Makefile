@@ -34,10 +34,17 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-# solcjs compiles the contracts for the artifact check; users of the package need no compiler.
+# solcjs compiles the contracts for the artifact check; users of the package need no compiler. The edr engine
+# (backend "edr") lists Node 22, so npm would skip it on Node 20, where it runs: it is installed here, pinned,
+# with the build for this machine (Linux x64; on others npm picks the build when Node is 22 or newer).
+# Without it the edr backend says what to install, and py-evm still works.
+EDR := @nomicfoundation/edr@0.22.0 $(if $(filter Linux-x86_64,$(shell uname -s)-$(shell uname -m)),@nomicfoundation/edr-linux-x64-gnu@0.22.0)
 $(SOLCJS): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm not found: install Node 20 (https://nodejs.org) to compile contracts"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
+	@node -e 'require("./node_modules/@nomicfoundation/edr")' 2>/dev/null || \
+		npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error $(EDR) || \
+		echo "the edr engine could not be installed: backend \"edr\" is unavailable, py-evm works"
 	touch $@
 
 clean:

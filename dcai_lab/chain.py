@@ -20,8 +20,8 @@ from . import artifacts, settings
 from .errors import ContractRevert
 from .gas import GasLedger, GasRecord
 from .gas import label as gas_label
-from .transports import (BLOCK_GAS_LIMIT, GENESIS_TIME, TWIN_START, EmbeddedEVM, NoChain, NodeRPC, Transport, Tx,
-                         Web3Path)
+from .transports import (BLOCK_GAS_LIMIT, GENESIS_TIME, TWIN_START, EdrRPC, EmbeddedEVM, NoChain, NodeRPC,
+                         Transport, Tx, Web3Path)
 
 __all__ = ["BACKENDS", "BLOCK_GAS_LIMIT", "GENESIS_TIME", "Chain"]
 
@@ -29,6 +29,7 @@ __all__ = ["BACKENDS", "BLOCK_GAS_LIMIT", "GENESIS_TIME", "Chain"]
 BACKENDS = {
     "py-evm": lambda cls, hardfork: cls(),
     "anvil": lambda cls, hardfork: cls.anvil(hardfork=hardfork),
+    "edr": lambda cls, hardfork: cls.edr(hardfork=hardfork),
     "rpc": None,  # the node at $DCAI_LAB_RPC_URL: see Chain.for_backend
     "twin": lambda cls, hardfork: cls.twin_only(),
 }
@@ -110,6 +111,15 @@ class Chain:
         except Exception:
             transport.close()
             raise
+
+    @classmethod
+    def edr(cls, *, num_accounts: int = 10, block_gas_limit: int = BLOCK_GAS_LIMIT, hardfork: str = "prague") -> "Chain":
+        """A chain on the fast engine (:mod:`dcai_lab.edr`: Hardhat's Rust EVM in a Node process this one
+        starts and stops), set up as the embedded chain is: the same accounts, genesis, fees and block
+        times, so the same experiment gives the same gas, blocks and balances, much faster. Needs Node and
+        the npm package (``npm ci`` in a checkout); hardforks ``prague`` and ``osaka`` (with its 2**24 gas
+        cap per transaction)."""
+        return cls.on(EdrRPC(num_accounts=num_accounts, block_gas_limit=block_gas_limit, hardfork=hardfork))
 
     @classmethod
     def twin_only(cls, num_accounts: int = 10, start: int = TWIN_START) -> "Chain":

@@ -162,6 +162,8 @@ def rpc_error(operation: str, error: dict) -> Exception:
     """The exception for a JSON-RPC response's ``error`` member: ContractRevert if the node says the
     request reverted (with revert data, or only a message, as some nodes give), else NodeError."""
     data, message = error.get("data"), str(error.get("message", ""))
+    if isinstance(data, dict):  # EDR (Hardhat's engine) nests the revert data with its reason
+        data = data.get("data")
     if isinstance(data, str) and data.startswith("0x") and len(data) > 2:
         return decode_revert(operation, data)
     if "revert" in message:

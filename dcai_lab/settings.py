@@ -18,6 +18,10 @@ RPC_URL = "DCAI_LAB_RPC_URL"
 PRIVATE_KEYS = "DCAI_LAB_PRIVATE_KEYS"
 #: The anvil binary to start (default: the npm package's, then PATH).
 ANVIL = "DCAI_LAB_ANVIL"
+#: The Node binary that runs the edr engine (default: ``node`` on PATH).
+NODE = "DCAI_LAB_NODE"
+#: A node_modules folder holding @nomicfoundation/edr (default: the checkout's).
+EDR_MODULES = "DCAI_LAB_EDR_MODULES"
 #: Hugging Face's own offline switches, which the dataset loader honours too.
 HF_OFFLINE = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
 
@@ -43,6 +47,14 @@ def private_keys() -> list[str]:
 
 def anvil_binary() -> str | None:
     return os.environ.get(ANVIL) or None
+
+
+def node_binary() -> str:
+    return os.environ.get(NODE) or "node"
+
+
+def edr_modules() -> str | None:
+    return os.environ.get(EDR_MODULES) or None
 
 
 def hub_offline() -> bool:

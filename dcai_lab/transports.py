@@ -28,6 +28,7 @@ from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.datastructures import AttributeDict
+from web3.providers.base import JSONBaseProvider
 
 from . import settings
 from .errors import ContractRevert, NodeError, decode_revert, readable_reverts, rpc_error
@@ -512,6 +513,74 @@ class NodeRPC(Transport):
     def close(self):
         if self.node is not None:
             self.node.stop()
+
+
+class EdrRPC(NodeRPC):
+    """The fast engine (:mod:`dcai_lab.edr`): EDR in a Node process, spoken to over a pipe, set up as the
+    embedded chain is. The lab sets every block's time (the latest block's plus one second, unless the
+    clock is moved), so runs do not depend on the wall clock; the time and the transaction travel in one
+    batch, the receipt in a second request."""
+
+    backend = "edr"
+
+    def __init__(self, *, num_accounts: int = 10, block_gas_limit: int = BLOCK_GAS_LIMIT, hardfork: str = "prague",
+                 genesis_time: int = GENESIS_TIME):
+        from eth_tester.backends.pyevm.main import get_default_account_keys
+
+        from .edr import EdrNode
+
+        keys = get_default_account_keys(num_accounts)
+        self.accounts = [key.public_key.to_checksum_address() for key in keys]
+        cap = 2**24 if hardfork == "osaka" else None
+        self.node = EdrNode(keys=[key.to_hex() for key in keys], accounts=self.accounts,
+                            block_gas_limit=block_gas_limit, hardfork=hardfork, genesis_time=genesis_time,
+                            transaction_gas_cap=cap)
+        try:
+            self.url, self.rpc = "edr", _PipeProvider(self.node)
+            self.w3 = Web3(self.rpc)
+            self.keys, self._chain_id, self._nonces = {}, None, {}
+            latest = self._request("edr", "eth_getBlockByNumber", ["latest", False])
+            self.block_gas_limit = int(latest["gasLimit"], 16)
+            self.fees = fees_for({"baseFeePerGas": latest.get("baseFeePerGas")})
+            self._clock = int(latest["timestamp"], 16)
+            self.fork = hardfork
+        except Exception:
+            self.node.stop()
+            raise
+
+    def send(self, tx, operation):
+        fields = {"from": tx.sender, "value": tx.value, "gas": tx.gas, **self.fees, "data": tx.data,
+                  **({"to": tx.to} if tx.to else {})}
+        request = {k: hex(v) if isinstance(v, int) else v for k, v in fields.items()}
+        moved, sent = self.rpc.make_batch_request([("evm_setNextBlockTimestamp", [hex(self._clock + 1)]),
+                                                   ("eth_sendTransaction", [request])])
+        result(operation, moved)
+        tx_hash = result(operation, sent)
+        receipt = format_receipt(self._request(operation, "eth_getTransactionReceipt", [tx_hash]))
+        self._clock += 1
+        return receipt, self._clock
+
+
+class _PipeProvider(JSONBaseProvider):
+    """web3's JSON-RPC provider over an :class:`~dcai_lab.edr.EdrNode`'s pipe (web3's own encoding)."""
+
+    def __init__(self, node):
+        super().__init__()
+        self.node = node
+
+    def make_request(self, method, params):
+        return self.node.request(self._line(method, params))
+
+    def make_batch_request(self, requests):
+        return self.node.request([(m, p) for m, p in requests])
+
+    def _line(self, method, params) -> dict:
+        import json
+
+        return json.loads(self.encode_rpc_request(method, params))
+
+    def is_connected(self, show_traceback: bool = False) -> bool:
+        return self.node.process.poll() is None
 
 
 # -- web3's own path --------------------------------------------------------------------------------

@@ -383,3 +383,55 @@ def test_experiment_on_any_development_node(monkeypatch):
     assert result.manifest["fork"] == "node" and result.manifest["backend"] == "rpc"
     assert (result.contributions["outcome"] == "added").sum() > 5 and (result.gas["status"] == 1).all()
     assert len(result.accuracy) >= 2
+
+
+# -- the fast engine ------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_edr_backend_gives_the_embedded_chains_results_gas_and_balances():
+    """Same seeded experiments on py-evm and on the edr engine. Deposit-Refund-Take (adds, reverts, refunds,
+    reports): the same accuracy, balances, gas and block times, transaction by transaction. The prediction
+    market: the same up to the reveal of its sample piece, which mixes in a block hash, and block hashes
+    differ between engines (their headers do), so each engine then scores its own draw."""
+    from dcai_lab import experiments
+
+    assert_same_run(experiments.run(PARITY, progress=False), experiments.run({**PARITY, "backend": "edr"}, progress=False))
+    market = {**PARITY, "name": "market", "incentive": "prediction-market", "duration_days": 1.0,
+              "incentive_params": {"test_size": 40, "pieces": 4, "min_duration": 3600}}
+    embedded, fast = experiments.run(market, progress=False), experiments.run({**market, "backend": "edr"}, progress=False)
+    columns = ["operation", "gas_used", "status", "block_time"]
+    setup = [(embedded.gas, fast.gas)[i].query("operation in ['deploy', 'add_data']")[columns] for i in (0, 1)]
+    assert len(setup[0]) > 10 and setup[0].reset_index(drop=True).equals(setup[1].reset_index(drop=True))
+    assert embedded.contributions.drop(columns="gas_used").equals(fast.contributions.drop(columns="gas_used"))
+    assert embedded.manifest["fork"] == fast.manifest["fork"] == "prague"
+
+
+def test_edr_chain_matches_the_embedded_chain_to_the_wei():
+    """Deploy, a refused add, adds, time travel, a refund, a report: the same gas, statuses, block times and
+    final balances of every account on both chains; snapshots revert on both."""
+    def script(chain):
+        try:
+            from helpers import SAMPLE, positive_on_sample
+
+            system = dcai_lab.deploy_system(chain, positive_on_sample(), "deposit-refund-take")
+            good = system.add_data(SAMPLE, 1, sender=chain.accounts[1])
+            with pytest.raises(ContractRevert, match="DepositTooSmall"):
+                system.add_data(SAMPLE, 1, sender=chain.accounts[2], value=1)
+            bad = system.add_data(SAMPLE, 0, sender=chain.accounts[3])
+            chain.time_travel(days=1)
+            system.refund(good)
+            with chain.anchor():
+                system.report(bad, sender=chain.accounts[1])
+            system.report(bad, sender=chain.accounts[1])
+            return (chain.gas.to_pandas()[["operation", "gas_used", "status", "block_time", "block_number"]],
+                    [chain.balance(a) for a in chain.accounts])
+        finally:
+            chain.close()
+
+    embedded, fast = script(Chain()), script(Chain.edr())
+    assert embedded[0].equals(fast[0]) and embedded[1] == fast[1]
+
+
+def test_edr_without_node_says_what_to_install(monkeypatch):
+    monkeypatch.setenv("DCAI_LAB_NODE", "no-such-node-binary")
+    with pytest.raises(FileNotFoundError, match="needs Node.*make setup"):
+        Chain.edr()
