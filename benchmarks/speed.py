@@ -1,12 +1,12 @@
-"""Transactions per second of the streaming path, on the embedded py-evm chain or on anvil.
+"""Transactions per second of the streaming path, on the embedded py-evm chain, anvil or the edr engine.
 
-    python benchmarks/speed.py --json [--transactions 300] [--backend py-evm|anvil|all] [--via-web3]
+    python benchmarks/speed.py --json [--transactions 300] [--backend py-evm|anvil|edr|all] [--via-web3]
 
 Sends add_data transactions (random 20-feature samples, random labels, so some write weights) to a
 1000-feature sparse perceptron under Deposit-Refund-Take, ten simulated minutes apart, and reports the
 wall time per transaction as the lab's API sends it (explicit gas, deposit read, receipt, block time, gas
-ledger, event decoding): straight to py-evm or as bare JSON-RPC to anvil, or with ``--via-web3`` through
-web3.py's request path.
+ledger, event decoding): straight to py-evm, as bare JSON-RPC to anvil or over a pipe to the edr engine, or
+with ``--via-web3`` through web3.py's request path.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import numpy as np
 from dcai_lab import Chain, incentives, models
 
 
-BACKENDS = {"py-evm": Chain, "anvil": Chain.anvil}
+BACKENDS = {"py-evm": Chain, "anvil": Chain.anvil, "edr": Chain.edr}
 
 
 def measure(n: int, seed: int = 0, backend: str = "py-evm", via_web3: bool = False) -> dict:

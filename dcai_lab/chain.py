@@ -113,13 +113,19 @@ class Chain:
             raise
 
     @classmethod
-    def edr(cls, *, num_accounts: int = 10, block_gas_limit: int = BLOCK_GAS_LIMIT, hardfork: str = "prague") -> "Chain":
+    def edr(cls, *, num_accounts: int = 10, block_gas_limit: int = BLOCK_GAS_LIMIT, hardfork: str = "prague",
+            via_web3: bool = False) -> "Chain":
         """A chain on the fast engine (:mod:`dcai_lab.edr`: Hardhat's Rust EVM in a Node process this one
         starts and stops), set up as the embedded chain is: the same accounts, genesis, fees and block
         times, so the same experiment gives the same gas, blocks and balances, much faster. Needs Node and
         the npm package (``npm ci`` in a checkout); hardforks ``prague`` and ``osaka`` (with its 2**24 gas
         cap per transaction)."""
-        return cls.on(EdrRPC(num_accounts=num_accounts, block_gas_limit=block_gas_limit, hardfork=hardfork))
+        transport = EdrRPC(num_accounts=num_accounts, block_gas_limit=block_gas_limit, hardfork=hardfork)
+        try:
+            return cls.on(Web3Path(transport) if via_web3 else transport)
+        except Exception:
+            transport.close()
+            raise
 
     @classmethod
     def twin_only(cls, num_accounts: int = 10, start: int = TWIN_START) -> "Chain":

@@ -518,8 +518,8 @@ class NodeRPC(Transport):
 class EdrRPC(NodeRPC):
     """The fast engine (:mod:`dcai_lab.edr`): EDR in a Node process, spoken to over a pipe, set up as the
     embedded chain is. The lab sets every block's time (the latest block's plus one second, unless the
-    clock is moved), so runs do not depend on the wall clock; the time and the transaction travel in one
-    batch, the receipt in a second request."""
+    clock is moved), so runs do not depend on the wall clock; the time, the transaction and its receipt
+    travel in one round trip (the bridge's ``lab_sendWithTime``)."""
 
     backend = "edr"
 
@@ -552,11 +552,7 @@ class EdrRPC(NodeRPC):
         fields = {"from": tx.sender, "value": tx.value, "gas": tx.gas, **self.fees, "data": tx.data,
                   **({"to": tx.to} if tx.to else {})}
         request = {k: hex(v) if isinstance(v, int) else v for k, v in fields.items()}
-        moved, sent = self.rpc.make_batch_request([("evm_setNextBlockTimestamp", [hex(self._clock + 1)]),
-                                                   ("eth_sendTransaction", [request])])
-        result(operation, moved)
-        tx_hash = result(operation, sent)
-        receipt = format_receipt(self._request(operation, "eth_getTransactionReceipt", [tx_hash]))
+        receipt = format_receipt(self._request(operation, "lab_sendWithTime", [hex(self._clock + 1), request]))
         self._clock += 1
         return receipt, self._clock
 
