@@ -43,6 +43,11 @@ def check_backend(backend: str) -> None:
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}, or give the http(s) "
                          "URL of a development node that can move time (anvil, hardhat)")
+    if backend == "edr":
+        from . import edr
+
+        if not edr.available():
+            raise ValueError(edr.INSTALL_HINT)
     if backend == "rpc" and settings.rpc_url() is None:
         raise ValueError(f"backend 'rpc' runs on the node at ${settings.RPC_URL}, which is not set: export it "
                          "(e.g. http://127.0.0.1:8545), keeping any API key in the URL out of configs")

@@ -432,6 +432,10 @@ def test_edr_chain_matches_the_embedded_chain_to_the_wei():
 
 
 def test_edr_without_node_says_what_to_install(monkeypatch):
+    from dcai_lab import experiments
+
     monkeypatch.setenv("DCAI_LAB_NODE", "no-such-node-binary")
     with pytest.raises(FileNotFoundError, match="needs Node.*make setup"):
         Chain.edr()
+    with pytest.raises(ValueError, match="needs Node.*make setup"):  # a config is refused before any work
+        experiments.ExperimentConfig.from_dict({**PARITY, "backend": "edr"})
