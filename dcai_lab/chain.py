@@ -20,10 +20,10 @@ from . import artifacts, settings
 from .errors import ContractRevert
 from .gas import GasLedger, GasRecord
 from .gas import label as gas_label
-from .transports import (BLOCK_GAS_LIMIT, GENESIS_TIME, TWIN_START, EdrRPC, EmbeddedEVM, NoChain, NodeRPC,
-                         Transport, Tx, Web3Path)
+from .transports import (BLOCK_GAS_LIMIT, GENESIS_TIME, TWIN_START, TX_GAS_CAP, EdrRPC, EmbeddedEVM, NoChain,
+                         NodeRPC, Transport, Tx, Web3Path)
 
-__all__ = ["BACKENDS", "BLOCK_GAS_LIMIT", "GENESIS_TIME", "Chain"]
+__all__ = ["BACKENDS", "BLOCK_GAS_LIMIT", "GENESIS_TIME", "TX_GAS_CAP", "Chain"]
 
 #: Backends a config can name, and how each builds its chain (a node's URL is a backend too).
 BACKENDS = {
@@ -172,6 +172,12 @@ class Chain:
         return self.transport.block_gas_limit
 
     @property
+    def tx_gas_limit(self) -> int:
+        """The most gas one transaction may use: the block's limit, and from osaka on at most 2**24
+        (EIP-7825). Transactions are sent with it, and set-up work is chunked under it."""
+        return min(self.block_gas_limit, TX_GAS_CAP) if self.fork == "osaka" else self.block_gas_limit
+
+    @property
     def backend(self) -> str:
         """How transactions travel: ``"py-evm"``, ``"anvil"``, ``"rpc"``, ``"web3"`` or ``"twin"``."""
         return self.transport.backend
@@ -234,7 +240,7 @@ class Chain:
         sender = sender or self.accounts[0]
         name = operation or getattr(call, "fn_name", "transaction")
         label = gas_label(phase, name)
-        tx = Tx.of(call, sender=sender, value=value, gas=gas or self.block_gas_limit)
+        tx = Tx.of(call, sender=sender, value=value, gas=gas or self.tx_gas_limit)
         receipt, block_time = self.transport.send(tx, label)
         self.gas.record(name, receipt, block_time, sender, phase)
         if receipt["status"] == 0:
@@ -256,7 +262,7 @@ class Chain:
         checksummed, arrays as lists, structs as tuples.
         """
         operation = getattr(call, "fn_name", "call")
-        tx = Tx.of(call, sender=sender or self.accounts[0], gas=self.block_gas_limit)
+        tx = Tx.of(call, sender=sender or self.accounts[0], gas=self.tx_gas_limit)
         raw = self.transport.call(tx, operation)
         types = get_abi_output_types(call.abi)
         try:

@@ -67,6 +67,6 @@ def deploy_model(chain, model: ChainModel, owner: str, phase: str = "deploy", en
     if not isinstance(model, ChainModel):
         raise TypeError(f"model must be a dcai_lab.models twin, got {type(model).__name__}")
     contract = chain.deploy(model.contract_name, *model.constructor_args(), sender=owner, phase=phase)
-    for call, name in model.init_calls(contract, chain.block_gas_limit):
+    for call, name in model.init_calls(contract, chain.tx_gas_limit):
         chain.transact(call, sender=owner, operation=name, phase=phase)
     return DeployedModel(chain, contract, type(model), encoder)

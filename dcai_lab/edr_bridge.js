@@ -31,7 +31,9 @@ async function main() {
     bailOnTransactionFailure: false,
     chainId: BigInt(settings.chainId),
     coinbase: hex("0x0000000000000000000000000000000000000000"),
-    defaultTransactionGasLimit: BigInt(settings.blockGasLimit),
+    // Calls without a gas field (web3's .call()) get at most what a transaction may use.
+    defaultTransactionGasLimit: BigInt(settings.transactionGasCap === null ? settings.blockGasLimit
+      : Math.min(settings.blockGasLimit, settings.transactionGasCap)),
     genesisState: [...edr.l1GenesisState(hardfork), ...accounts],
     hardfork: settings.hardfork,
     initialBaseFeePerGas: BigInt(settings.initialBaseFee),

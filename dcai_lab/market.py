@@ -272,7 +272,7 @@ class Market:
                                "(end_participation(), then reveal())")
         entries = self.entries()
         test = [(data, labels) for data, labels in self.scoring_pieces]
-        limit = tx_gas_limit(self.chain)
+        limit = self.chain.tx_gas_limit
         carry_all = _carry_gas(test) <= limit // 4
         reserve = reserve_gas or limit // 3
         step = samples_per_step or 0
@@ -322,11 +322,6 @@ class Market:
                                       operation="withdraw")
         amount = self.contract.events.Withdrawal().process_receipt(receipt, errors=DISCARD)[0]["args"]["amount"]
         return Payout(amount, receipt["gasUsed"])
-
-
-def tx_gas_limit(chain) -> int:
-    """The most gas one transaction may use: the block's limit, and 2**24 from osaka on (EIP-7825)."""
-    return min(chain.block_gas_limit, 2**24) if chain.fork == "osaka" else chain.block_gas_limit
 
 
 def calldata_gas(pieces) -> int:
@@ -381,7 +376,7 @@ def deploy_market(chain, model: ChainModel, X_test, y_test, mechanism, *, owner:
     chain.transact(model_contract.functions.setTrainer(market.address), sender=owner, operation="bind",
                    phase="deploy")
     total = chain.call(model_contract.functions.numWords())
-    per_tx = max(1, (chain.block_gas_limit * 9 // 10 - 100_000) // GAS_PER_SAVED_WORD)
+    per_tx = max(1, (chain.tx_gas_limit * 9 // 10 - 100_000) // GAS_PER_SAVED_WORD)
     for _ in range(max(1, -(-total // per_tx))):
         chain.transact(market.functions.saveModel(per_tx), sender=owner, operation="save model", phase="deploy")
     sample = chain.call(market.functions.drawnSample(secret))  # the saving's blocks put the draw block behind
@@ -393,7 +388,7 @@ def deploy_market(chain, model: ChainModel, X_test, y_test, mechanism, *, owner:
 def _check_pieces_fit(chain, pieces, mechanism) -> None:
     """Refuse a test set whose largest piece could not be revealed, or carried by a reward transaction
     with room to evaluate it, under the chain's per-transaction gas limit: the market could never finish."""
-    limit = tx_gas_limit(chain)
+    limit = chain.tx_gas_limit
     largest = max(range(len(pieces)), key=lambda i: calldata_gas(pieces[i:i + 1]))
     need = _carry_gas(pieces[largest:largest + 1])
     if need > limit // 2:  # the other half: at least one step of evaluation beside it

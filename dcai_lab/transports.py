@@ -34,6 +34,8 @@ from . import settings
 from .errors import ContractRevert, NodeError, decode_revert, readable_reverts, rpc_error
 
 BLOCK_GAS_LIMIT = 30_000_000
+#: EIP-7825 (osaka on): no transaction may use more gas than this.
+TX_GAS_CAP = 2**24
 # Every chain starts at this time (2065) and each block is one second after the last unless the clock is
 # moved: ahead of the wall clock, so no block takes the current time, and every run is reproducible to the
 # gas (a timestamp in calldata costs 4 gas per zero byte, 16 per other).
@@ -531,7 +533,7 @@ class EdrRPC(NodeRPC):
 
         keys = get_default_account_keys(num_accounts)
         self.accounts = [key.public_key.to_checksum_address() for key in keys]
-        cap = 2**24 if hardfork == "osaka" else None
+        cap = TX_GAS_CAP if hardfork == "osaka" else None
         self.node = EdrNode(keys=[key.to_hex() for key in keys], accounts=self.accounts,
                             block_gas_limit=block_gas_limit, hardfork=hardfork, genesis_time=genesis_time,
                             transaction_gas_cap=cap)

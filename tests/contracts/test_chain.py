@@ -439,3 +439,22 @@ def test_edr_without_node_says_what_to_install(monkeypatch):
         Chain.edr()
     with pytest.raises(ValueError, match="needs Node.*make setup"):  # a config is refused before any work
         experiments.ExperimentConfig.from_dict({**PARITY, "backend": "edr"})
+
+
+def test_edr_on_osaka_keeps_every_transaction_under_its_gas_cap():
+    """Osaka caps a transaction at 2**24 gas (EIP-7825): a model whose weights take more than that to load
+    is deployed in chunks under the cap, and its market's set-up and rewards stay under it too."""
+    import numpy as np
+
+    from dcai_lab import TX_GAS_CAP
+
+    chain = Chain.edr(hardfork="osaka")
+    try:
+        assert chain.tx_gas_limit == TX_GAS_CAP < chain.block_gas_limit and chain.fork == "osaka"
+        twin = models.SparsePerceptron(n_features=8000).set_state(np.arange(8000) % 97 - 48, 0)
+        system = dcai_lab.deploy_system(chain, twin, "deposit-refund-take")
+        assert np.array_equal(system.twin().coef_, twin.coef_)
+        assert max(r.gas_used for r in chain.gas) <= TX_GAS_CAP
+        assert sum(r.name == "weights" for r in chain.gas) > 1
+    finally:
+        chain.close()
