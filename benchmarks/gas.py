@@ -2,6 +2,7 @@
 
     python benchmarks/gas.py --json      one JSON object per line: op, gas, fork, model, ...
     python benchmarks/gas.py             a table
+    python benchmarks/gas.py --json --backend edr --fork osaka     the same on osaka (the edr engine)
 
 Sparse models: 1000 features, 2 classes, the 20-index sample used by earlier work, with non-zero
 initial parameters (the sparse perceptron also with a decreasing step, ``step_decay = 1000``). Dense
@@ -79,6 +80,18 @@ def dense_centroid(rng):
     return twin, DENSE_SAMPLE
 
 
+#: Where the benchmark runs: the embedded chain by default; ``--backend edr`` and ``--fork osaka`` change it.
+CHAIN = {"backend": "py-evm", "fork": "prague"}
+
+
+def new_chain() -> Chain:
+    if CHAIN["backend"] == "edr":
+        return Chain.edr(hardfork=CHAIN["fork"])
+    if CHAIN["fork"] != "prague":
+        raise SystemExit(f"fork {CHAIN['fork']!r} needs --backend edr (py-evm runs prague)")
+    return Chain()
+
+
 SCENARIOS = {"SparsePerceptron": sparse_perceptron,
              "SparsePerceptron(step_decay=1000)": decaying_sparse_perceptron, "NaiveBayes": class_counts(models.NaiveBayes(n_features=1000)),
              "SparseNearestCentroid": class_counts(models.SparseNearestCentroid(n_features=1000)),
@@ -87,7 +100,7 @@ SCENARIOS = {"SparsePerceptron": sparse_perceptron,
 
 
 def measure(model: str, seed: int = 0) -> list[dict]:
-    chain = Chain()
+    chain = new_chain()
     twin, sample = SCENARIOS[model](np.random.default_rng(seed))
     system = chain.deploy_system(twin, incentives.DepositRefundTake())
     gas = {"deploy": chain.gas.total("deploy")}
@@ -102,6 +115,7 @@ def measure(model: str, seed: int = 0) -> list[dict]:
     chain.time_travel(days=1)
     gas["refund"] = system.refund(good).gas_used
     gas["report"] = system.report(bad, sender=alice).gas_used
+    chain.close()
     rows = []
     for op, g in gas.items():
         base = BASELINE_2019.get(model, {}).get(op)
@@ -124,7 +138,7 @@ def run_market(model: str, contributions: int = 12, test_size: int = 40, seed: i
     from dcai_lab.incentives import PredictionMarket
 
     rng = np.random.default_rng(seed)
-    chain = Chain()
+    chain = new_chain()
     twin, sample = SCENARIOS[model](rng)
     X_test = _market_samples(model, sample, rng, test_size)
     y_test = twin.predict(X_test)
@@ -141,6 +155,7 @@ def run_market(model: str, contributions: int = 12, test_size: int = 40, seed: i
     for account in market.balances()["account"]:
         if market.claimable(account):
             market.withdraw(account)
+    chain.close()  # the ledger stays readable
     return chain
 
 
@@ -180,7 +195,11 @@ def main(argv=None):
     parser.add_argument("--no-market", action="store_true", help="skip the prediction market's phases and grid")
     parser.add_argument("--grid-contributions", default="8,16,32", help="provider-cost grid: contributions")
     parser.add_argument("--grid-test-sizes", default="16,32,64", help="provider-cost grid: test-set sizes")
+    parser.add_argument("--backend", choices=["py-evm", "edr"], default="py-evm", help="the chain (default py-evm)")
+    parser.add_argument("--fork", choices=["prague", "osaka"], default="prague",
+                        help="the hardfork (osaka, with its 2^24 gas cap per transaction, needs --backend edr)")
     args = parser.parse_args(argv)
+    CHAIN.update(backend=args.backend, fork=args.fork)
     models_ = args.models.split(",")
     for model in models_:
         if model not in SCENARIOS:
