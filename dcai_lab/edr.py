@@ -11,7 +11,6 @@ from __future__ import annotations
 import atexit
 import itertools
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -55,7 +54,7 @@ class EdrNode:
         config = {"hardfork": hardfork, "chainId": CHAIN_ID, "keys": keys, "blockGasLimit": block_gas_limit,
                   "genesisTime": genesis_time, "initialBaseFee": INITIAL_BASE_FEE, "transactionGasCap": transaction_gas_cap,
                   "accounts": [{"address": a, "balance": str(INITIAL_BALANCE)} for a in accounts]}
-        env = {**os.environ, "NODE_PATH": str(modules), "NODE_NO_WARNINGS": "1"}
+        env = settings.environment_with(NODE_PATH=str(modules), NODE_NO_WARNINGS="1")
         self.process = subprocess.Popen([node, str(BRIDGE), json.dumps(config)], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1, env=env)
         atexit.register(self.stop)

@@ -57,6 +57,11 @@ def edr_modules() -> str | None:
     return os.environ.get(EDR_MODULES) or None
 
 
+def environment_with(**extra: str) -> dict[str, str]:
+    """This process's environment plus ``extra``: for a child process (the edr engine's Node)."""
+    return {**os.environ, **extra}
+
+
 def hub_offline() -> bool:
     """Whether Hugging Face's offline mode is on: then nothing may reach for the hub."""
     return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in HF_OFFLINE)
