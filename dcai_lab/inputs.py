@@ -26,6 +26,11 @@ def sample(x, *, dense: bool | None = None, where: str = "sample") -> list[int]:
     message suggests. A float is refused even when it is whole, for a dense model: ``1.0`` would mean
     0.000001 on chain, not 1.0.
     """
+    return sample_array(x, dense=dense, where=where).tolist()
+
+
+def sample_array(x, *, dense: bool | None = None, where: str = "sample") -> np.ndarray:
+    """As :func:`sample`, as an int64 array (the twins' form: no round trip through a list)."""
     if isinstance(x, (str, bytes)):
         raise InvalidInput(f"{where} is text ({x!r:.40}): encode it with the model's encoder first")
     try:
@@ -35,8 +40,9 @@ def sample(x, *, dense: bool | None = None, where: str = "sample") -> list[int]:
     if array.ndim != 1:
         raise InvalidInput(f"{where} must be a flat sequence of integers, got shape {array.shape}")
     if array.dtype.kind == "i" or (array.dtype.kind == "u" and (not array.size or array.max() <= INT64[1])):
-        return array.tolist()  # the common case, checked at numpy's speed: int64 holds every value
-    return [_integer(v, f"{where}[{i}]", INT64, _fix(dense), floats_ok=dense is False) for i, v in enumerate(x)]
+        return array.astype(np.int64, copy=False)  # the common case, checked at numpy's speed
+    return np.array([_integer(v, f"{where}[{i}]", INT64, _fix(dense), floats_ok=dense is False)
+                     for i, v in enumerate(x)], dtype=np.int64)
 
 
 def label(y, *, where: str = "label") -> int:

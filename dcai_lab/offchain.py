@@ -121,6 +121,7 @@ class OffchainSystem:
     def __init__(self, chain, model, mechanism, gas_model: GasModel):
         self.chain, self.model_twin, self.mechanism, self.gas_model = chain, model, mechanism, gas_model
         self.owner = chain.accounts[0]
+        self._dense = registry.entry_for(model).input_kind == registry.DENSE  # how samples are checked
         self.records: dict[tuple, _Record] = {}
         # the deployment as one ledger row of its total, but as many blocks as on a chain; the mechanism's
         # clock starts at its own deployment's block, as its constructor's does
@@ -167,8 +168,8 @@ class OffchainSystem:
         """As ``CollaborativeTrainer.addData``: the model's update first (its checks and overflows revert
         first), then the mechanism's deposit, then the record. A refused contribution changes nothing but
         the clock (its transaction is mined, as on a chain)."""
-        dense = registry.entry_for(self.model_twin).input_kind == registry.DENSE
-        data, label, t = tuple(inputs.sample(x, dense=dense)), inputs.label(label), self.chain.next_block_time
+        data, label = tuple(inputs.sample(x, dense=self._dense)), inputs.label(label)
+        t = self.chain.next_block_time
         try:
             required = self.rules.deposit_required(t)
             value = required if value is None else value

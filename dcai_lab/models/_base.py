@@ -163,8 +163,7 @@ def sparse_rows(X, n_features: int, max_length: int | None = None, repeats: bool
         elif X.data.min(initial=1) < 0:
             raise ValueError("counts must be non-negative")
     else:
-        rows = [np.asarray(inputs.sample(r, dense=False, where=f"sample {i}"), dtype=np.int64)
-                for i, r in enumerate(X)]
+        rows = [inputs.sample_array(r, dense=False, where=f"sample {i}") for i, r in enumerate(X)]
         for i, r in enumerate(rows):
             check_sparse_sample(r, n_features, max_length, repeats, where=f"sample {i}")
         lengths = [len(r) for r in rows]
