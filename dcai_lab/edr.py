@@ -64,19 +64,36 @@ class EdrNode:
             self.stop()
             raise RuntimeError(f"the edr engine did not start: {error or 'no answer'}\n{INSTALL_HINT}")
         self._ids = itertools.count(1)
+        self._deferred: list[dict] = []
+
+    def defer(self, method: str, params: list) -> None:
+        """Queue a request whose answer no one waits for (an empty block mined by time travel): it travels
+        with the next request, in the same round trip, and is handled first. Its error, if any, is raised
+        then."""
+        self._deferred.append(self._message(method, params))
 
     def request(self, payload):
         """Send one request or a batch (a list of ``(method, params)``); return the JSON answer(s)."""
-        if isinstance(payload, list):
-            message = [{"jsonrpc": "2.0", "id": next(self._ids), "method": m, "params": p} for m, p in payload]
-        else:
-            message = payload
+        batch = isinstance(payload, list)
+        message = [self._message(m, p) for m, p in payload] if batch else payload
+        deferred, self._deferred = self._deferred, []
+        if deferred:
+            message = deferred + (message if batch else [message])
         self.process.stdin.write(json.dumps(message) + "\n")
         self.process.stdin.flush()
         line = self.process.stdout.readline()
         if not line:
             raise RuntimeError(f"the edr engine stopped: {self.process.stderr.read().strip()}")
-        return json.loads(line)
+        answer = json.loads(line)
+        if deferred:
+            for sent, got in zip(deferred, answer):
+                if "error" in got:
+                    raise RuntimeError(f"the edr engine refused {sent['method']}{sent['params']}: {got['error']}")
+            answer = answer[len(deferred):] if batch else answer[len(deferred)]
+        return answer
+
+    def _message(self, method: str, params: list) -> dict:
+        return {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -17,9 +17,8 @@ import pandas as pd
 from eth_abi import encode
 from eth_utils import keccak
 from tqdm.auto import tqdm
-from web3.logs import DISCARD
 
-from . import inputs
+from . import abi, inputs
 from .deployed import DeployedModel, Payout, deploy_model
 from .errors import ContractRevert
 from .models import ChainModel
@@ -229,7 +228,7 @@ class Market:
         value = self.min_stake if value is None else value
         receipt = self.chain.transact(self.contract.functions.addData(self.deployed.encode(x), inputs.label(label)),
                                       sender=sender, value=value, operation="add_data")
-        e = self.contract.events.Contribution().process_receipt(receipt, errors=DISCARD)[0]["args"]
+        e = abi.event(self.contract, "Contribution", receipt)
         return Entry(e["index"], e["author"], tuple(e["data"]), e["label"], e["stake"], receipt["gasUsed"])
 
     def predict(self, x) -> int:
@@ -314,13 +313,13 @@ class Market:
     def withdraw(self, account: str) -> Payout:
         """``account`` withdraws what the market owes it; returns the amount."""
         receipt = self.chain.transact(self.contract.functions.withdraw(), sender=account, operation="withdraw")
-        amount = self.contract.events.Withdrawal().process_receipt(receipt, errors=DISCARD)[0]["args"]["amount"]
+        amount = abi.event(self.contract, "Withdrawal", receipt)["amount"]
         return Payout(amount, receipt["gasUsed"])
 
     def take_unclaimed(self, account: str, *, sender: str) -> Payout:
         receipt = self.chain.transact(self.contract.functions.takeUnclaimed(account), sender=sender,
                                       operation="withdraw")
-        amount = self.contract.events.Withdrawal().process_receipt(receipt, errors=DISCARD)[0]["args"]["amount"]
+        amount = abi.event(self.contract, "Withdrawal", receipt)["amount"]
         return Payout(amount, receipt["gasUsed"])
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from eth_abi import encode
 from eth_utils import keccak
-from web3.logs import DISCARD
 
-from . import inputs
+from . import abi, inputs
 from .deployed import DeployedModel, Payout, deploy_model
 from .models import ChainModel
 
@@ -28,7 +26,7 @@ class Contribution:
     @cached_property  # a frozen dataclass still has a __dict__ to cache in
     def key(self) -> bytes:
         """The data handler's record key: keccak256(abi.encode(data, label, addedTime, author))."""
-        return keccak(encode(["int64[]", "uint64", "uint256", "address"],
+        return keccak(abi.encode_arguments(["int64[]", "uint64", "uint256", "address"],
                              [list(self.data), self.label, self.added_time, self.author]))
 
 
@@ -74,7 +72,7 @@ class System:
         value = self.deposit_required() if value is None else value
         receipt = self.chain.transact(self.trainer.functions.addData(self.deployed.encode(x), inputs.label(label)),
                                       sender=sender, value=value, operation="add_data")
-        event = self.trainer.events.AddData().process_receipt(receipt, errors=DISCARD)[0]["args"]
+        event = abi.event(self.trainer, "AddData", receipt)
         return Contribution(tuple(event["data"]), event["label"], event["addedTime"], event["author"],
                             event["deposit"], receipt["gasUsed"])
 
@@ -83,7 +81,7 @@ class System:
         c = contribution
         receipt = self.chain.transact(self.trainer.functions.refund(list(c.data), c.label, c.added_time),
                                       sender=sender or c.author, operation="refund")
-        amount = self.trainer.events.Refund().process_receipt(receipt, errors=DISCARD)[0]["args"]["amount"]
+        amount = abi.event(self.trainer, "Refund", receipt)["amount"]
         return Payout(amount, receipt["gasUsed"])
 
     def report(self, contribution: Contribution, *, sender: str) -> Payout:
@@ -91,7 +89,7 @@ class System:
         c = contribution
         receipt = self.chain.transact(self.trainer.functions.report(list(c.data), c.label, c.added_time, c.author),
                                       sender=sender, operation="report")
-        amount = self.trainer.events.Report().process_receipt(receipt, errors=DISCARD)[0]["args"]["amount"]
+        amount = abi.event(self.trainer, "Report", receipt)["amount"]
         return Payout(amount, receipt["gasUsed"])
 
     def predict(self, x) -> int:

@@ -21,16 +21,14 @@ from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlsplit
 
-from eth_abi import encode as abi_encode
 from eth_abi.exceptions import EncodingError
 from eth_utils import to_bytes, to_canonical_address, to_checksum_address
-from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.datastructures import AttributeDict
 from web3.providers.base import JSONBaseProvider
 
-from . import settings
+from . import abi, settings
 from .errors import ContractRevert, NodeError, decode_revert, readable_reverts, rpc_error
 
 BLOCK_GAS_LIMIT = 30_000_000
@@ -76,14 +74,13 @@ class Tx:
 def calldata(call) -> str:
     """Selector and ABI-encoded arguments of a contract function call, as web3 would encode them.
 
-    Plain Python values are encoded by eth-abi directly: web3's per-argument normalisation is a fifth of
-    the client's time per transaction on anvil. Anything else (hex strings for bytes, ENS names, keyword
-    arguments) goes through web3's own public encoder.
+    Plain values are encoded by :mod:`dcai_lab.abi` directly (integer arrays in one numpy step): web3's
+    per-argument normalisation is a fifth of the client's time per transaction on anvil. Anything else (hex
+    strings for bytes, ENS names, keyword arguments) goes through web3's own public encoder.
     """
     if not call.kwargs:
         try:
-            return "0x" + (function_abi_to_4byte_selector(call.abi)
-                           + abi_encode(get_abi_input_types(call.abi), call.args)).hex()
+            return "0x" + abi.call_data(call.abi, call.args).hex()
         except (EncodingError, TypeError, ValueError, OverflowError):
             pass
     return web3_calldata(call)
@@ -558,6 +555,12 @@ class EdrRPC(NodeRPC):
         self._clock += 1
         return receipt, self._clock
 
+    def time_travel(self, target):
+        """As on the embedded chain, a block at ``target - 1``; mined with the next request, in its round trip."""
+        if target - 1 > self._clock:
+            self.node.defer("evm_mine", [target - 1])
+            self._clock = target - 1
+
 
 class _PipeProvider(JSONBaseProvider):
     """web3's JSON-RPC provider over an :class:`~dcai_lab.edr.EdrNode`'s pipe (web3's own encoding)."""
@@ -630,10 +633,11 @@ class Web3Path(Transport):
         """Recipient and calldata, encoded by web3 itself when the transaction came from a contract call."""
         data = tx.data
         if tx.call is not None:
-            abi = getattr(tx.call, "contract_abi", None)
-            entry = self._contracts.get(id(abi))
-            if entry is None or entry[0] is not abi:
-                entry = self._contracts[id(abi)] = (abi, self.w3.eth.contract(abi=abi)) if abi else (abi, None)
+            contract_abi = getattr(tx.call, "contract_abi", None)
+            entry = self._contracts.get(id(contract_abi))
+            if entry is None or entry[0] is not contract_abi:
+                entry = self._contracts[id(contract_abi)] = ((contract_abi, self.w3.eth.contract(abi=contract_abi))
+                                                             if contract_abi else (contract_abi, None))
             data = web3_calldata(tx.call, entry[1])
         return {"data": data, **({"to": tx.to} if tx.to else {})}
 

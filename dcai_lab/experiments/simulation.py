@@ -291,13 +291,13 @@ class Simulation:
         """The first ``k`` open contributions' samples as one input to ``model.predict``. The open samples
         are kept converted and stacked in the order of ``open`` (the 2020 profile's claims ask about the same
         open deposits at every turn: converting and stacking them each time would cost more than the run)."""
-        while self._stack_size < len(self.open):  # contributions added since
-            row = model.prepare([self.open[self._stack_size][0].data])
-            if sp.issparse(row):
-                self._stack = row if self._stack is None else sp.vstack([self._stack, row], format="csr")
+        if self._stack_size < len(self.open):  # contributions added since, converted together
+            rows = model.prepare([c.data for c, _ in self.open[self._stack_size:]])
+            if sp.issparse(rows):
+                self._stack = rows if self._stack is None else sp.vstack([self._stack, rows], format="csr")
             else:  # dense rows (an array, which + would add elementwise): a list of them
-                self._stack = (self._stack or []) + list(row)
-            self._stack_size += 1
+                self._stack = (self._stack or []) + list(rows)
+            self._stack_size = len(self.open)
         return self._stack[:k]
 
     def _close(self, settled: set) -> None:

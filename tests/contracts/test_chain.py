@@ -431,6 +431,23 @@ def test_edr_chain_matches_the_embedded_chain_to_the_wei():
     assert embedded[0].equals(fast[0]) and embedded[1] == fast[1]
 
 
+def test_edr_time_travel_travels_with_the_next_request():
+    """Time travel's empty block is mined in the next request's round trip, first; a refused deferred request
+    is reported by name when it is sent, not lost."""
+    chain = Chain.edr()
+    try:
+        start = chain.now
+        chain.time_travel(hours=1)
+        assert chain.transport.node._deferred  # not sent yet
+        block = chain.w3.eth.get_block("latest")  # any request carries it
+        assert block["timestamp"] == start + 3599 and chain.now == start + 3599
+        chain.transport.node.defer("evm_noSuchMethod", [])
+        with pytest.raises(RuntimeError, match="refused evm_noSuchMethod"):
+            chain.w3.eth.get_block("latest")
+    finally:
+        chain.close()
+
+
 def test_edr_without_node_says_what_to_install(monkeypatch):
     from dcai_lab import experiments
 
