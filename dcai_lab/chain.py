@@ -23,7 +23,7 @@ from .gas import label as gas_label
 from .transports import (BLOCK_GAS_LIMIT, GENESIS_TIME, TWIN_START, TX_GAS_CAP, EdrRPC, EmbeddedEVM, NoChain,
                          NodeRPC, Transport, Tx, Web3Path)
 
-__all__ = ["BACKENDS", "BLOCK_GAS_LIMIT", "GENESIS_TIME", "TX_GAS_CAP", "Chain"]
+__all__ = ["BACKENDS", "BLOCK_GAS_LIMIT", "GENESIS_TIME", "TX_GAS_CAP", "Chain", "fastest_backend"]
 
 #: Backends a config can name, and how each builds its chain (a node's URL is a backend too).
 BACKENDS = {
@@ -51,6 +51,16 @@ def check_backend(backend: str) -> None:
     if backend == "rpc" and settings.rpc_url() is None:
         raise ValueError(f"backend 'rpc' runs on the node at ${settings.RPC_URL}, which is not set: export it "
                          "(e.g. http://127.0.0.1:8545), keeping any API key in the URL out of configs")
+
+
+def fastest_backend() -> str:
+    """``"edr"`` when this machine can run the fast engine (Node and its npm package), else ``"py-evm"``,
+    which needs nothing. Both give the same gas, accuracy and balances for the same seeded run: this
+    chooses only how long it takes. Notebooks use it for their full settings."""
+    from . import edr
+
+    return "edr" if edr.available() else "py-evm"
+
 
 class Chain:
     """A chain to deploy and drive contracts on.

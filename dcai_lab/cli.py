@@ -100,6 +100,31 @@ def _reproduce(args) -> int:
     return 0
 
 
+def _sweep(args) -> int:
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from .experiments.sweep import SweepConfig, sweep
+
+    grid = SweepConfig.from_toml(args.file)
+    out = args.out or f"results/{grid.name}"
+    result = sweep(grid, out, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+    result.plot()
+    plt.close("all")
+    summary = result.summary()
+    with pd.option_context("display.width", 160, "display.max_columns", 40, "display.float_format", "{:.4g}".format):
+        print(summary.to_string(index=False) if len(summary) else "no run finished")
+    print(f"\nsweep folder {out}: summary.csv, {', '.join(p.name for p in sorted(Path(out).glob('*.png')))}; "
+          "one results folder per run under runs/")
+    failures = result.failures
+    if len(failures):
+        print(f"{len(failures)} of {len(result.runs)} runs did not finish (run the sweep again to retry them):",
+              file=sys.stderr)
+        print(failures.to_string(index=False), file=sys.stderr)
+        return 1
+    return 0
+
+
 # Measured on 2 shared cores; see the README.
 REPRODUCE_TIME = ("The default (lab profile, py-evm, every test sample, deviations measured twin-only) took 70 minutes "
                   "on 2 cores shared with a test run; --no-deviations saves about 7 of them.")
@@ -155,6 +180,15 @@ def main(argv=None) -> int:
                    help="skip measuring the two profiles' deviations (twin-only runs on IMDB and fitness)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=_reproduce)
+    p = sub.add_parser("sweep", help="run a sweep (a base config, axes and seeds) and summarise it across seeds",
+                       description="Expand a sweep file into runs, run those not finished yet (joblib processes "
+                                   "here, or a Dask cluster), and write summary.csv and figures with 95%% bands.")
+    p.add_argument("file", help="sweep TOML, e.g. configs/sweeps/drt_vs_points.toml")
+    p.add_argument("--out", help="sweep folder (default results/<sweep name>); run again to resume")
+    p.add_argument("--workers", type=int, default=None, help="processes on this machine (default: one per CPU)")
+    p.add_argument("--scheduler", default=None, help="a Dask scheduler's address, e.g. tcp://host:8786")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_sweep)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

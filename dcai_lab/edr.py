@@ -92,6 +92,10 @@ class EdrNode:
             answer = answer[len(deferred):] if batch else answer[len(deferred)]
         return answer
 
+    def memory(self) -> dict:
+        """The Node process's resident memory now and at its peak, in bytes (``rss``, ``peakRss``)."""
+        return self.request(self._message("lab_memory", []))["result"]
+
     def _message(self, method: str, params: list) -> dict:
         return {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
 

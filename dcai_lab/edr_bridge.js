@@ -66,7 +66,11 @@ async function main() {
       }
     }
   };
-  const handle = (request) => (request.method === "lab_sendWithTime" ? send(request) : answer(request));
+  // The lab's other method: this process's memory (resident now and at its peak, in bytes).
+  const memory = (request) => ({ jsonrpc: "2.0", id: request.id,
+    result: { rss: process.memoryUsage().rss, peakRss: process.resourceUsage().maxRSS * 1024 } });
+  const methods = { lab_sendWithTime: send, lab_memory: memory };
+  const handle = (request) => (methods[request.method] || answer)(request);
   process.stdout.write(JSON.stringify({ ready: true }) + "\n");
   const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const line of lines) {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets, encoders, settings
+from . import datasets, encoders, files, settings
 
 
 def encode(task, encoder, split):
@@ -47,11 +47,10 @@ def encoded_splits(dataset: str, seed: int = 0, model: str | None = None):
     X, y = encode(task, encoder, train)
     X_test, y_test = encode(task, encoder, test)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path.with_suffix(".tmp.npz"), encoder=encoder.to_json(), y=y, y_test=y_test,
-                 X=np.concatenate(X), X_ends=np.cumsum([len(x) for x in X]),
-                 X_test=np.concatenate(X_test), X_test_ends=np.cumsum([len(x) for x in X_test]))
-        path.with_suffix(".tmp.npz").replace(path)  # whole or not at all, if two runs race
+        with files.whole(path) as temporary:  # whole or not at all, if two runs race
+            np.savez(temporary, encoder=encoder.to_json(), y=y, y_test=y_test,
+                     X=np.concatenate(X), X_ends=np.cumsum([len(x) for x in X]),
+                     X_test=np.concatenate(X_test), X_test_ends=np.cumsum([len(x) for x in X_test]))
     return encoder, X, y, X_test, y_test
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from . import artifacts, inputs, settings
 from .deployed import Payout
 from .errors import ContractRevert, ModelRevert
+from .files import write_whole
 from .gas import DEPLOY
 from .system import Contribution
 from .models import registry
@@ -70,8 +71,7 @@ class GasModel:
         return max(0, round(intercept + slope * length))
 
     def save(self, path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(asdict(self), indent=1))
+        write_whole(path, json.dumps(asdict(self), indent=1))  # runs of a sweep may calibrate together
 
     @classmethod
     def load(cls, path) -> "GasModel":

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from .files import write_whole
 from .gas import DEPLOY
 
 FILES = {"contributions": "contributions.csv", "accuracy": "accuracy.csv", "balances": "balances.csv",
@@ -75,8 +75,8 @@ class Result:
         files = {"config.json": json.dumps(self.config, indent=1), "manifest.json": json.dumps(self.manifest, indent=1)}
         files.update({file: getattr(self, name).to_csv(index=False) for name, file in FILES.items()})
         for file, text in files.items():
-            _write_whole(folder / file, text)
-        _write_whole(folder / SAVED, json.dumps({"files": sorted(files), "partial": self.partial is not None}))
+            write_whole(folder / file, text)
+        write_whole(folder / SAVED, json.dumps({"files": sorted(files), "partial": self.partial is not None}))
         return folder
 
     @classmethod
@@ -194,10 +194,3 @@ def plot_runs(results: dict, width: float = 6.5):
                     balance_range=None if result._paid_in_points() or not ether else _padded(ether, 0.5))
     figure.tight_layout()
     return figure
-
-
-def _write_whole(path: Path, text: str) -> None:
-    """Write ``path`` so that it is either its old content or all of ``text``, never a part."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)

@@ -163,6 +163,11 @@ class Transport(ABC):
         """A transaction sent past this transport (by :class:`Web3Path`) was mined at ``block_time``.
         Only a transport that keeps the clock itself needs to know."""
 
+    def engine_peak_memory(self) -> int | None:
+        """Peak resident memory, in bytes, of an engine running in a process of its own (the edr engine's
+        Node process); None when the engine runs in this process or its memory is not known here."""
+        return None
+
     def close(self) -> None:
         """Release what the transport started (a node); nothing by default."""
 
@@ -554,6 +559,9 @@ class EdrRPC(NodeRPC):
         receipt = format_receipt(self._request(operation, "lab_sendWithTime", [hex(self._clock + 1), request]))
         self._clock += 1
         return receipt, self._clock
+
+    def engine_peak_memory(self):
+        return self.node.memory()["peakRss"] if self.node.process.poll() is None else None
 
     def time_travel(self, target):
         """As on the embedded chain, a block at ``target - 1``; mined with the next request, in its round trip."""

@@ -2,6 +2,7 @@
 run, and a :class:`~dcai_lab.results.Result` with its manifest."""
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -108,6 +109,7 @@ def _execute(config: ExperimentConfig, progress: bool, gas_model: GasModel | Non
     try:
         with between_steps(f"run {config.name!r}") as stop:
             sim.run(progress, stop)
+        engine_memory = chain.transport.engine_peak_memory()
     finally:
         chain.close()
     manifest = _manifest(config, chain, started, sim.test_hash, n_initial, len(pool), reference.score(X_test, y_test),
@@ -121,8 +123,21 @@ def _execute(config: ExperimentConfig, progress: bool, gas_model: GasModel | Non
             **({"market": "not settled: participation was still open, no rewards were paid"}
                if mechanism.settles_in_rounds else {})}
     manifest["model"] = {"class": type(twin).__name__, **twin.get_params()}  # every estimator parameter used
+    manifest["peak_memory_mb"] = {"python": _peak_memory_mb(),
+                                  "engine": None if engine_memory is None else round(engine_memory / 2**20, 1)}
     return Result(config=asdict(config), manifest=manifest, contributions=sim.contribution_rows,
                   accuracy=sim.accuracy_rows, balances=sim.balance_rows, gas=chain.gas.to_pandas())
+
+
+def _peak_memory_mb() -> float | None:
+    """This process's peak resident memory so far (its whole life, not only the run), in MiB; None where
+    the standard library cannot tell (Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)
 
 
 def describe_subsets(config: ExperimentConfig, y, y_test, plan) -> dict:

@@ -1,0 +1,28 @@
+"""Files written whole: a reader, or a process racing to write the same file (two runs of a sweep filling
+the same cache), sees the old content or the new, never a part."""
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def whole(path) -> Path:
+    """A temporary path beside ``path`` (unique to this writer) to write to; renamed onto ``path`` when the
+    block ends without an error, removed otherwise."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp{path.suffix}")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_whole(path, text: str) -> None:
+    """Write ``text`` to ``path`` whole."""
+    with whole(path) as temporary:
+        temporary.write_text(text)
