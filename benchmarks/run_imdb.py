@@ -52,6 +52,7 @@ def main(argv=None):
            "evaluations": len(result.accuracy), "test_samples": 25_000,
            "final_accuracy": round(float(result.accuracy["accuracy"].iloc[-1]), 4),
            "reference_accuracy_all_data": round(result.manifest["reference_accuracy_all_data"], 4),
+           "peak_memory_mb": result.manifest["peak_memory_mb"],  # this process's and the engine's (edr's Node)
            "cpus": os.cpu_count(), **extra}
     print(json.dumps(row) if args.json else row)
 

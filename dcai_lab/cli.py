@@ -94,7 +94,7 @@ def _reproduce(args) -> int:
     report = reproduce(args.out, datasets_=args.datasets.split(","), models_=args.models.split(","),
                        duration_days=args.days, eval_interval_hours=args.eval_hours, test_limit=args.test_limit,
                        progress=not args.quiet, profile=args.profile, backend=args.backend,
-                       deviations=not args.no_deviations, seed=args.seed)
+                       deviations=not args.no_deviations, seed=args.seed, seeds=args.seeds, workers=args.workers)
     print(report.read_text())
     print(f"written to {report.parent}")
     return 0
@@ -168,14 +168,19 @@ def main(argv=None) -> int:
     p.add_argument("--models", default="nb,ncc,perceptron")
     p.add_argument("--profile", choices=("lab", "2020"), default="lab",
                    help="this lab's simulation (default) or the 2020 paper's (until every deposit is claimed)")
-    p.add_argument("--backend", default="py-evm", help="py-evm (default) or twin (no chain: accuracy and balances "
+    p.add_argument("--backend", default="py-evm", help="py-evm (default), edr (the fast engine: the same results, "
+                                                       "needs Node) or twin (no chain: accuracy and balances "
                                                        "exact, gas estimated; the 2020 profile in minutes)")
     p.add_argument("--days", type=float, default=None, help="simulated days of contributions per cell (lab "
                                                             "profile: 7; the 2020 profile runs until all is claimed)")
     p.add_argument("--eval-hours", type=float, default=None, help="hours between evaluations (lab: 12; 2020: 55.6)")
     p.add_argument("--test-limit", type=int, default=None,
                    help="evaluate on N test samples drawn at random, stratified by label (default: all)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="the seed of the report's tables and figures")
+    p.add_argument("--seeds", type=int, default=1, help="run every cell with this many seeds (seed, seed+1, ...) "
+                                                        "and report 95%% confidence intervals across them")
+    p.add_argument("--workers", type=int, default=None, help="processes running cells side by side (default: one "
+                                                             "per CPU); rerunning the same command resumes")
     p.add_argument("--no-deviations", action="store_true",
                    help="skip measuring the two profiles' deviations (twin-only runs on IMDB and fitness)")
     p.add_argument("--quiet", action="store_true")

@@ -2,6 +2,8 @@
 a report beside the published figures."""
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -37,7 +39,7 @@ DEVIATION_DATASETS, DEVIATION_MODEL = ("imdb", "fitness_synthetic"), "perceptron
 def reproduce(out, datasets_=REPRODUCE_DATASETS, models_=REPRODUCE_MODELS, duration_days: float | None = None,
               eval_interval_hours: float | None = None, test_limit: int | None = None, seed: int = 0,
               progress: bool = True, profile: str = "lab", backend: str = "py-evm", deviations: bool = True,
-              deviation_backend: str = "twin") -> Path:
+              deviation_backend: str = "twin", seeds: int = 1, workers: int | None = None) -> Path:
     """The datasets x models grid of the 2020 analysis under Deposit-Refund-Take. Writes one results
     folder per cell, figures, and ``report.md``: per cell accuracy at the start, at the end and trained on
     all data (with the test set's hash) beside the published values, each contributor kind's final balance,
@@ -48,22 +50,41 @@ def reproduce(out, datasets_=REPRODUCE_DATASETS, models_=REPRODUCE_MODELS, durat
 
     ``profile`` is ``"lab"`` (default: ``duration_days`` 7, an evaluation every 12 simulated hours) or
     ``"2020"`` (until the data is used up and every deposit is claimed; on py-evm that takes hours for IMDB,
-    ``backend="twin"`` minutes). Returns the report's path."""
+    ``backend="twin"`` minutes).
+
+    The cells run as a sweep (:mod:`.sweep`: ``workers`` processes, one per CPU by default; rerunning resumes
+    it). With ``seeds`` > 1 every cell also runs with seeds ``seed + 1`` ... and the report gives each cell's
+    final accuracy and balances as a mean with a 95% confidence interval across seeds; the tables and figures
+    of one run are those of ``seed``. Returns the report's path."""
     import matplotlib.pyplot as plt
 
     from .. import plots
 
+    from .sweep import SweepConfig, run_name, sweep
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise ValueError(f"seeds must be a positive number of seeds, got {seeds!r}")
     rows, gas_rows, results = [], [], {}
     cells = [(d, m) for d in datasets_ for m in models_]
-    for k, (dataset, model) in enumerate(cells, 1):
+    grid = SweepConfig(name="reproduce", base=cell_settings(profile=profile, backend=backend,
+                                                            duration_days=duration_days,
+                                                            eval_interval_hours=eval_interval_hours,
+                                                            test_limit=test_limit),
+                       axes={"dataset": list(datasets_), "model": list(models_)},
+                       seeds=[seed + k for k in range(seeds)])
+    digest = hashlib.sha256(json.dumps([grid.base, grid.axes], sort_keys=True).encode()).hexdigest()[:8]
+    if progress:
+        print(f"{len(cells)} cells x {seeds} seed(s) ({profile} profile, {backend}) in {out}/runs-{digest}", flush=True)
+    swept = sweep(grid, out / f"runs-{digest}", workers=workers, progress=progress)
+    if len(swept.failures):
+        raise RuntimeError(f"{len(swept.failures)} runs of the grid did not finish (rerun to retry them; each "
+                           f"folder's error.json says why):\n{swept.failures.to_string(index=False)}")
+    for dataset, model in cells:
         name = f"{dataset}-{model}"
-        if progress:
-            print(f"cell {k} of {len(cells)}: {model} on {dataset} ({profile} profile, {backend})", flush=True)
-        config = cell_config(dataset, model, profile=profile, backend=backend, duration_days=duration_days,
-                             eval_interval_hours=eval_interval_hours, test_limit=test_limit, seed=seed, name=name)
-        result = run(config, out=out / name, progress=progress)
+        result = swept.results[run_name({"dataset": dataset, "model": model, "seed": seed})]
+        result.save(out / name)
         result.save_figures(out / name)
         results[dataset, model] = result
         rows.append(_cell_row(dataset, model, result))
@@ -91,10 +112,31 @@ def reproduce(out, datasets_=REPRODUCE_DATASETS, models_=REPRODUCE_MODELS, durat
         deviation_table = profile_deviations(seed=seed, backend=deviation_backend, progress=progress)
         deviation_table.to_csv(out / "deviations.csv", index=False)
         steps = _step_comparison(out, seed)
+    across = None
+    if seeds > 1:
+        across = across_seeds(swept)
+        across.to_csv(out / "across_seeds.csv", index=False)
     report = out / "report.md"
     report.write_text(_report(summary, gas_long, profile, backend, duration_days, test_limit, seed, datasets_,
-                              deviation_table, steps))
+                              deviation_table, steps, across))
     return report
+
+
+def across_seeds(swept) -> pd.DataFrame:
+    """Per cell: the seeds run, and the mean and 95% confidence half-width of the final accuracy and of the
+    good and the bad contributors' final balances (each run's mean over its side)."""
+    from .sweep import _interval
+
+    rows = []
+    outcomes = pd.DataFrame([{"dataset": r["dataset"], "model": r["model"], **_outcome(swept.results[r["run"]])}
+                             for r in swept.runs.to_dict("records") if r["status"] == "finished"])
+    for (dataset, model), part in outcomes.groupby(["dataset", "model"], sort=False):
+        row = {"dataset": dataset, "model": model, "seeds": len(part)}
+        for measure in ("final_accuracy", "good_balance", "bad_balance"):
+            mean, _, half = _interval(part[measure].dropna().to_numpy(dtype=float))
+            row.update({measure: mean, f"{measure}_ci95": half})
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def cell_config(dataset: str, model: str, *, profile: str = "lab", backend: str = "py-evm",
@@ -103,17 +145,24 @@ def cell_config(dataset: str, model: str, *, profile: str = "lab", backend: str 
     """One cell of the grid under Deposit-Refund-Take with ``profile``'s rules. Under the lab profile a
     cell runs ``duration_days`` (default 7) and evaluates every ``eval_interval_hours`` (default 12); under
     the 2020 profile a given ``duration_days`` replaces running until every deposit is claimed."""
-    values = {"name": name or f"{dataset}-{model}", "dataset": dataset, "model": model, "profile": profile,
-              "backend": backend, "test_limit": test_limit, "seed": seed, **settings}
+    values = {"name": name or f"{dataset}-{model}", "dataset": dataset, "model": model, "seed": seed,
+              **cell_settings(profile=profile, backend=backend, duration_days=duration_days,
+                              eval_interval_hours=eval_interval_hours, test_limit=test_limit), **settings}
+    return ExperimentConfig.from_dict(values)
+
+
+def cell_settings(*, profile: str = "lab", backend: str = "py-evm", duration_days: float | None = None,
+                  eval_interval_hours: float | None = None, test_limit: int | None = None) -> dict:
+    """The settings every cell of the grid shares (see :func:`cell_config`)."""
+    values = {"profile": profile, "backend": backend, "test_limit": test_limit}
     if profile == "lab":
-        values.setdefault("duration_days", duration_days or LAB_DAYS)
-        values.setdefault("eval_interval_hours", eval_interval_hours or LAB_EVAL_HOURS)
+        values.update(duration_days=duration_days or LAB_DAYS, eval_interval_hours=eval_interval_hours or LAB_EVAL_HOURS)
     else:
         if duration_days is not None:
             values.update(duration_days=duration_days, until_all_claimed=False)
         if eval_interval_hours is not None:
             values["eval_interval_hours"] = eval_interval_hours
-    return ExperimentConfig.from_dict(values)
+    return values
 
 
 def profile_deviations(datasets_=DEVIATION_DATASETS, model: str = DEVIATION_MODEL, seed: int = 0,
@@ -239,7 +288,7 @@ def _fmt(v, digits=4):
 
 
 def _report(summary, gas_long, profile, backend, duration_days, test_limit, seed, datasets_, deviations,
-            steps) -> str:
+            steps, across=None) -> str:
 
     def balance(r, side):
         lo, hi = r.get(f"{side}_balance_min"), r.get(f"{side}_balance_max")
@@ -281,6 +330,21 @@ def _report(summary, gas_long, profile, backend, duration_days, test_limit, seed
         lines.append(f"| {r['dataset']} | {r['model']} | {_fmt(r['initial'])} | {_fmt(r['final'])} | "
                      f"{_fmt(r['all_data'])} | {published} | {balance(r, 'good')} | {balance(r, 'bad')} | "
                      f"{r['contributions']} | {r['days']:.1f} | `{r['test_set_sha256'][:12]}` ({r['test_samples']}) |")
+    if across is not None:
+        lines += ["", "## Across seeds", "",
+                  f"The same cells with seeds {seed} to {seed + int(across['seeds'].max()) - 1}: mean and 95% "
+                  "confidence interval of the mean (Student's t) of the final accuracy and of each side's final "
+                  "balance (% of start; per run, the mean over the side's contributors).", "",
+                  "| dataset | model | seeds | final accuracy | good | bad |", "|---|---|---:|---:|---:|---:|"]
+        for r in across.to_dict("records"):
+            def ci(measure, unit=""):
+                mean, half = r[measure], r[f"{measure}_ci95"]
+                if mean != mean:
+                    return "—"
+                digits = 4 if not unit else 1
+                return f"{mean:.{digits}f}{unit}" + ("" if half != half else f" ± {half:.{digits}f}{unit}")
+            lines.append(f"| {r['dataset']} | {r['model']} | {r['seeds']} | {ci('final_accuracy')} | "
+                         f"{ci('good_balance', '%')} | {ci('bad_balance', '%')} |")
     found = contradictions(summary)
     lines += ["", "## Against the paper's claim", ""]
     if found:

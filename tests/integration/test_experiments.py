@@ -128,8 +128,14 @@ def test_cli_run_and_gas_table(tmp_path, capsys):
 def test_reproduce_writes_a_report(tmp_path, capsys):
     assert cli.main(["reproduce", "--out", str(tmp_path), "--datasets", "fitness_synthetic", "--models",
                      "nb,perceptron", "--days", "0.2", "--eval-hours", "2", "--test-limit", "100", "--quiet",
-                     "--no-deviations"]) == 0
+                     "--no-deviations", "--seeds", "2", "--workers", "2"]) == 0
     report = (tmp_path / "report.md").read_text()
+    # two seeds per cell, side by side: intervals across them; the tables of one run are seed 0's
+    assert "## Across seeds" in report and "seeds 0 to 1" in report
+    across = pd.read_csv(tmp_path / "across_seeds.csv")
+    assert list(across["seeds"]) == [2, 2] and across["final_accuracy_ci95"].notna().all()
+    assert "| fitness_synthetic | nb | 2 | " in report and " ± " in report
+    assert Result.load(tmp_path / "fitness_synthetic-nb").config["seed"] == 0
     assert "| fitness_synthetic | nb |" in report and "| fitness_synthetic | perceptron |" in report
     assert "SYNTHETIC" in report and "prague" in report and "Profile `lab`" in report
     # every column the paper's table needs, the substitution said, the claim checked, gas labelled with USD
