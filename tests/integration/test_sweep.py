@@ -3,6 +3,7 @@ cluster; an interrupted sweep resumes without rerunning finished runs; a failed 
 sweep goes on."""
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -117,6 +118,11 @@ def test_sweep_files_and_their_mistakes(tmp_path):
     (tmp_path / "typo.toml").write_text('seed = 3\n')
     with pytest.raises(ValueError, match="unknown sweep settings \\['seed'\\]"):
         SweepConfig.from_toml(tmp_path / "typo.toml")
+
+
+def test_the_shipped_sweep_files_expand_into_runs_that_can_run():
+    for path in (Path(__file__).resolve().parents[2] / "configs" / "sweeps").glob("*.toml"):
+        assert len(SweepConfig.from_toml(path).runs()) > 1, path
 
 
 def test_the_interval_is_students_t():
