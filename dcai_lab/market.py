@@ -143,8 +143,9 @@ class Market:
     test set as committed (the provider's secret until revealed).
     """
 
-    def __init__(self, chain, contract, model: DeployedModel, mechanism, pieces, initial_model):
+    def __init__(self, chain, contract, model: DeployedModel, mechanism, pieces, initial_model, first_block: int = 0):
         self.chain, self.contract, self.deployed = chain, contract, model
+        self.first_block = first_block  # the market's deployment: its events are not older
         self.mechanism, self.pieces = mechanism, pieces
         self.initial_model = initial_model
         self.provider = self.chain.call(contract.functions.provider())
@@ -210,7 +211,7 @@ class Market:
 
     def entries(self) -> list[Entry]:
         """Every contribution, rebuilt from the market's Contribution events."""
-        logs = self.contract.events.Contribution().get_logs(from_block=0)
+        logs = self.contract.events.Contribution().get_logs(from_block=self.first_block)
         return [Entry(e.args.index, e.args.author, tuple(e.args.data), e.args.label, e.args.stake) for e in logs]
 
     def twin(self, **params) -> ChainModel:
@@ -372,6 +373,7 @@ def deploy_market(chain, model: ChainModel, X_test, y_test, mechanism, *, owner:
     market = chain.deploy("PredictionMarket", model_contract.address,
                           *mechanism.constructor_args(hashes, keccak(encode(["bytes32"], [secret]))),
                           sender=owner, value=mechanism.bounty)
+    first_block = chain.gas.records[-1].block_number
     chain.transact(model_contract.functions.setTrainer(market.address), sender=owner, operation="bind",
                    phase="deploy")
     total = chain.call(model_contract.functions.numWords())
@@ -381,7 +383,7 @@ def deploy_market(chain, model: ChainModel, X_test, y_test, mechanism, *, owner:
     sample = chain.call(market.functions.drawnSample(secret))  # the saving's blocks put the draw block behind
     chain.transact(market.functions.revealSample(secret, *pieces[sample]), sender=owner, operation="reveal sample",
                    phase="market")
-    return Market(chain, market, deployed, mechanism, pieces, copy.deepcopy(model))
+    return Market(chain, market, deployed, mechanism, pieces, copy.deepcopy(model), first_block)
 
 
 def _check_pieces_fit(chain, pieces, mechanism) -> None:

@@ -37,8 +37,10 @@ class System:
     ``mechanism`` is the spec it was deployed with; ``twin()`` the model's current state in Python.
     """
 
-    def __init__(self, chain, trainer, model: DeployedModel, data_handler, mechanism_contract, mechanism):
+    def __init__(self, chain, trainer, model: DeployedModel, data_handler, mechanism_contract, mechanism,
+                 first_block: int = 0):
         self.chain = chain
+        self.first_block = first_block  # the trainer's deployment: its events are not older
         self.trainer = trainer
         self.deployed = model
         self.data_handler = data_handler
@@ -123,9 +125,11 @@ class System:
         """Whether ``encoder`` is the one recorded in the trainer (keccak256 of its JSON)."""
         return keccak(text=encoder.to_json()) == self.chain.call(self.trainer.functions.encoderHash())
 
-    def contributions(self, from_block: int = 0) -> list[Contribution]:
-        """Every contribution, rebuilt from the trainer's AddData events."""
-        logs = self.trainer.events.AddData().get_logs(from_block=from_block)
+    def contributions(self, from_block: int | None = None) -> list[Contribution]:
+        """Every contribution (since block ``from_block``, by default the trainer's deployment), rebuilt from
+        the trainer's AddData events."""
+        start = self.first_block if from_block is None else from_block
+        logs = self.trainer.events.AddData().get_logs(from_block=start)
         return [Contribution(tuple(e.args.data), e.args.label, e.args.addedTime, e.args.author, e.args.deposit)
                 for e in logs]
 
@@ -145,6 +149,7 @@ def deploy_trainer(chain, model: ChainModel, mechanism, *, owner: str | None = N
     encoder_hash = keccak(text=encoder.to_json()) if encoder is not None else bytes(32)
     trainer = chain.deploy("CollaborativeTrainer", name, deployed.model_contract.address, data_handler.address,
                            mechanism_contract.address, encoder_hash, encoder_uri, sender=owner)
+    first_block = chain.gas.records[-1].block_number
     for part in (deployed.model_contract, data_handler, mechanism_contract):
         chain.transact(part.functions.setTrainer(trainer.address), sender=owner, operation="bind", phase="deploy")
-    return System(chain, trainer, deployed, data_handler, mechanism_contract, mechanism)
+    return System(chain, trainer, deployed, data_handler, mechanism_contract, mechanism, first_block)
