@@ -184,15 +184,16 @@ def sweep(grid, out, *, workers: int | None = None, scheduler: str | None = None
     (out / RUNS).mkdir(parents=True, exist_ok=True)
     _write_grid(out, grid)
     todo = [(name, settings) for name, _, settings in runs if not finished(out / RUNS / name)]
-    if scheduler is not None and client is None:
-        from dask.distributed import Client
-
-        client = Client(scheduler)
-    n_jobs = -1 if client is not None else max(1, min(workers or _cpus(), len(todo) or 1))
+    distributed = scheduler is not None or client is not None
+    n_jobs = -1 if distributed else max(1, min(workers or _cpus(), len(todo) or 1))
     bar = tqdm(total=len(runs), initial=len(runs) - len(todo), desc=f"sweep {grid.name}", unit="run",
                disable=not progress)
     with ExitStack() as stack:
         stack.callback(bar.close)
+        if client is None and scheduler is not None:  # ours to close when the sweep ends
+            from dask.distributed import Client
+
+            client = stack.enter_context(Client(scheduler, timeout=30))
         if client is not None:  # joblib hands each run to the Dask cluster this client is connected to
             stack.enter_context(client.as_current())
             stack.enter_context(parallel_config(backend="dask", wait_for_workers_timeout=60))

@@ -89,11 +89,15 @@ def test_a_sweep_on_a_dask_cluster_equals_its_runs_alone(tmp_path):
 
     grid = {"name": "chain", "base": {**BASE, "backend": "py-evm", "duration_days": 0.05},
             "axes": {"incentive": ["deposit-refund-take", "points"]}, "seeds": [3]}
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        result = sweep(grid, tmp_path / "dask", client=client, progress=False)
-    assert list(result.runs["status"]) == ["finished"] * 2
-    _same_as_alone(result, grid, tmp_path / "alone")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with Client(cluster) as client:  # a client the caller holds
+            result = sweep(grid, tmp_path / "dask", client=client, progress=False)
+        assert list(result.runs["status"]) == ["finished"] * 2
+        _same_as_alone(result, grid, tmp_path / "alone")
+        # a scheduler's address, as `dcai-lab sweep --scheduler` gives it (the sweep opens and closes its client)
+        more = sweep({**grid, "seeds": [3, 4]}, tmp_path / "dask2", scheduler=cluster.scheduler_address,
+                     progress=False)
+        assert list(more.runs["status"]) == ["finished"] * 4
 
 
 def test_sweep_files_and_their_mistakes(tmp_path):
