@@ -10,11 +10,12 @@ SOLCJS := node_modules/.installed
 demo: $(INSTALLED)
 	$(VENV)/bin/dcai-lab demo
 
+# One test process per CPU (pytest-xdist); tests that take minutes are spread by work stealing.
 test: $(INSTALLED) $(SOLCJS)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist worksteal
 
 test-fast: $(INSTALLED) $(SOLCJS)
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -n auto --dist worksteal -m "not slow"
 
 contracts: $(INSTALLED) $(SOLCJS)
 	$(VENV)/bin/dcai-lab compile

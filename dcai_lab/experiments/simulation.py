@@ -233,6 +233,13 @@ class Simulation:
         sweep_after = self.mechanism.sweep_after if self.config.sweeps else None
         claimers = {n for n, (kind, _) in everyone.items() if kind.claims}
         settled = set()
+        valid = {}  # validated contributions per account: only refunds change them, and they all come first
+
+        def num_valid(account):
+            if account not in valid:
+                valid[account] = self.system.num_valid(account)
+            return valid[account]
+
         for (c, author), ok in zip(due, agrees):
             if ok and author in names and names[author][0].claims:
                 self.balance[author] += self.system.refund(c)
@@ -256,7 +263,7 @@ class Simulation:
                         self.balance[name] += amount
                         left -= amount
                     continue
-                if not self.mechanism.worth_reporting(left, lambda: self.system.num_valid(account)):
+                if not self.mechanism.worth_reporting(left, lambda: num_valid(account)):
                     continue
                 if self.system.has_claimed(c, account):
                     continue

@@ -394,7 +394,11 @@ def test_edr_backend_gives_the_embedded_chains_results_gas_and_balances():
     differ between engines (their headers do), so each engine then scores its own draw."""
     from dcai_lab import experiments
 
-    assert_same_run(experiments.run(PARITY, progress=False), experiments.run({**PARITY, "backend": "edr"}, progress=False))
+    embedded, fast = experiments.run(PARITY, progress=False), experiments.run({**PARITY, "backend": "edr"}, progress=False)
+    assert_same_run(embedded, fast)
+    # peak memory of this process, and of the engine's own process where it has one
+    assert embedded.manifest["peak_memory_mb"]["python"] > 50 and embedded.manifest["peak_memory_mb"]["engine"] is None
+    assert fast.manifest["peak_memory_mb"]["engine"] > 20
     market = {**PARITY, "name": "market", "incentive": "prediction-market", "duration_days": 1.0,
               "incentive_params": {"test_size": 40, "pieces": 4, "min_duration": 3600}}
     embedded, fast = experiments.run(market, progress=False), experiments.run({**market, "backend": "edr"}, progress=False)
