@@ -206,7 +206,7 @@ def sweep(grid, out, *, workers: int | None = None, scheduler: str | None = None
             if not done["ok"]:
                 bar.write(f"run {done['run']} failed: {done['error']}")
     result = Sweep.load(out)
-    result.summary().to_csv(out / SUMMARY)
+    result.summary().to_csv(out / SUMMARY, index=False)
     return result
 
 
