@@ -22,6 +22,10 @@ BRIDGE = Path(__file__).resolve().parent / "edr_bridge.js"
 CHAIN_ID = 131277322940537
 INITIAL_BALANCE = 10**24
 INITIAL_BASE_FEE = 10**9
+#: States EDR keeps whole, for the latest blocks (its __EDR_MAX_CACHED_STATES; 100,000 by default): each costs
+#: memory in proportion to the transaction's execution, and older states are rebuilt from the chain's state
+#: diffs when asked for. The lab reads the latest state, and a revert's reason at its own, recent, block.
+CACHED_STATES = 64
 INSTALL_HINT = ("the edr backend needs Node (20 or newer; DCAI_LAB_NODE names another binary) and the npm package "
                 "@nomicfoundation/edr with the build for this machine: in a checkout `make setup` installs them into "
                 "node_modules; elsewhere run `npm install @nomicfoundation/edr` in a folder (on Node 20 name the build "
@@ -54,7 +58,8 @@ class EdrNode:
         config = {"hardfork": hardfork, "chainId": CHAIN_ID, "keys": keys, "blockGasLimit": block_gas_limit,
                   "genesisTime": genesis_time, "initialBaseFee": INITIAL_BASE_FEE, "transactionGasCap": transaction_gas_cap,
                   "accounts": [{"address": a, "balance": str(INITIAL_BALANCE)} for a in accounts]}
-        env = settings.environment_with(NODE_PATH=str(modules), NODE_NO_WARNINGS="1")
+        env = settings.environment_with(NODE_PATH=str(modules), NODE_NO_WARNINGS="1",
+                                        __EDR_MAX_CACHED_STATES=str(CACHED_STATES))
         self.process = subprocess.Popen([node, str(BRIDGE), json.dumps(config)], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1, env=env)
         atexit.register(self.stop)
