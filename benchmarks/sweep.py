@@ -44,7 +44,7 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--backend", default="py-evm", choices=experiments.BACKENDS)
-    parser.add_argument("--days", type=float, default=0.25, help="simulated days per run")
+    parser.add_argument("--days", type=float, default=1.0, help="simulated days per run")
     args = parser.parse_args(argv)
     from dask.distributed import Client, LocalCluster
 
