@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
+from eth_abi.grammar import TupleType, parse
 from eth_utils import is_address, keccak, to_canonical_address, to_checksum_address
 from eth_utils.abi import get_abi_input_types
 
@@ -142,23 +143,24 @@ class _Event:
         self.indexed = [(i["name"], t) for i, t in zip(inputs, self.types) if i.get("indexed")]
         self.data = [(i["name"], t) for i, t in zip(inputs, self.types) if not i.get("indexed")]
         self.order = [i["name"] for i in inputs]
+        # Integers, addresses, bools, 32 bytes and flat integer arrays are read here; anything else by eth-abi.
+        self.fast = all(_int_type(t) is not None or _int_array(t) is not None or t in ("address", "bool", "bytes32")
+                        for _, t in self.data)
 
     def decode(self, log) -> dict:
         args = {}
         for (name, abi_type), topic in zip(self.indexed, log["topics"][1:], strict=True):
             # Indexed dynamic values are stored as their hash; the lab's events index only static ones.
-            args[name] = _plain(abi_type, abi_decode([abi_type], bytes(topic))[0])
-        args.update(_decode_data(self.data, bytes(log["data"])))
+            args[name] = as_web3(abi_type, abi_decode([abi_type], bytes(topic))[0])
+        args.update(_decode_data(self.data, bytes(log["data"]), self.fast))
         return {name: args[name] for name in self.order}
 
 
-def _decode_data(fields, data: bytes) -> dict:
-    """The non-indexed arguments: integers, addresses, bools, 32 bytes and one-dimensional integer arrays
-    of at most 64 bits (in one numpy step) read here; anything else by eth-abi."""
-    fast = all(_int_type(t) is not None or _int_array(t) is not None or t in ("address", "bool", "bytes32")
-               for _, t in fields)
+def _decode_data(fields, data: bytes, fast: bool) -> dict:
+    """The non-indexed arguments: with ``fast`` (see :class:`_Event`) read here, flat integer arrays in one
+    numpy step; otherwise by eth-abi."""
     if not fast:
-        return {name: _plain(t, v) for (name, t), v in zip(fields, abi_decode([t for _, t in fields], data))}
+        return {name: as_web3(t, v) for (name, t), v in zip(fields, abi_decode([t for _, t in fields], data))}
     args = {}
     for k, (name, abi_type) in enumerate(fields):
         word = data[_WORD * k: _WORD * (k + 1)]
@@ -180,13 +182,20 @@ def _decode_data(fields, data: bytes) -> dict:
     return args
 
 
-def _plain(abi_type: str, value):
-    """A decoded value as web3 gives it in an event: checksummed addresses, arrays as lists."""
-    if abi_type == "address":
-        return to_checksum_address(value)
-    if abi_type.endswith("]"):
-        return [_plain(abi_type[: abi_type.rindex("[")], v) for v in value]
-    return value
+def as_web3(abi_type: str, value):
+    """A decoded value as web3 gives it, from a call or in an event: checksummed addresses, arrays as lists,
+    structs as tuples."""
+    if "address" not in abi_type and "[" not in abi_type:
+        return value
+    return _as_web3_node(parse(abi_type), value)
+
+
+def _as_web3_node(node, value):
+    if node.is_array:
+        return [_as_web3_node(node.item_type, v) for v in value]
+    if isinstance(node, TupleType):
+        return tuple(_as_web3_node(c, v) for c, v in zip(node.components, value))
+    return to_checksum_address(value) if node.base == "address" else value
 
 
 _EVENTS: dict[int, tuple[list, dict]] = {}  # id(ABI) -> (ABI, {name: _Event}); one ABI per contract class

@@ -10,13 +10,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from eth_abi.exceptions import DecodingError
-from eth_abi.grammar import TupleType, parse
-from eth_utils import to_checksum_address
 from eth_utils.abi import get_abi_output_types
 from web3.contract import Contract
 from web3.exceptions import BadFunctionCallOutput
 
-from . import artifacts, settings
+from . import abi, artifacts, settings
 from .errors import ContractRevert
 from .gas import GasLedger, GasRecord
 from .gas import label as gas_label
@@ -280,7 +278,7 @@ class Chain:
         except DecodingError as exc:
             raise BadFunctionCallOutput(f"{operation}: could not decode the return data {raw.hex() or '(none)'} as "
                                         f"{types}: is a contract of this kind deployed at {tx.to}?") from exc
-        values = [_as_web3_returns(t, v) for t, v in zip(types, values)]
+        values = [abi.as_web3(t, v) for t, v in zip(types, values)]
         return values[0] if len(values) == 1 else values
 
     # -- time and state --------------------------------------------------------------------
@@ -362,18 +360,3 @@ class Chain:
         from .incentives import deploy_market
 
         return deploy_market(self, model, X_test, y_test, mechanism, **kwargs)
-
-
-def _as_web3_returns(abi_type: str, value):
-    """A decoded value as web3's ``call()`` returns it: checksummed addresses, arrays as lists."""
-    if "address" not in abi_type and "[" not in abi_type:
-        return value
-    return _normalised(parse(abi_type), value)
-
-
-def _normalised(node, value):
-    if node.is_array:
-        return [_normalised(node.item_type, v) for v in value]
-    if isinstance(node, TupleType):
-        return tuple(_normalised(c, v) for c, v in zip(node.components, value))
-    return to_checksum_address(value) if node.base == "address" else value

@@ -125,7 +125,7 @@ def reproduce(out, datasets_=REPRODUCE_DATASETS, models_=REPRODUCE_MODELS, durat
 def across_seeds(swept) -> pd.DataFrame:
     """Per cell: the seeds run, and the mean and 95% confidence half-width of the final accuracy and of the
     good and the bad contributors' final balances (each run's mean over its side)."""
-    from .sweep import _interval
+    from .sweep import confidence_interval
 
     rows = []
     outcomes = pd.DataFrame([{"dataset": r["dataset"], "model": r["model"], **_outcome(swept.results[r["run"]])}
@@ -133,7 +133,7 @@ def across_seeds(swept) -> pd.DataFrame:
     for (dataset, model), part in outcomes.groupby(["dataset", "model"], sort=False):
         row = {"dataset": dataset, "model": model, "seeds": len(part)}
         for measure in ("final_accuracy", "good_balance", "bad_balance"):
-            mean, _, half = _interval(part[measure].dropna().to_numpy(dtype=float))
+            mean, _, half = confidence_interval(part[measure].dropna().to_numpy(dtype=float))
             row.update({measure: mean, f"{measure}_ci95": half})
         rows.append(row)
     return pd.DataFrame(rows)

@@ -175,7 +175,7 @@ def sweep(grid, out, *, workers: int | None = None, scheduler: str | None = None
     client : dask.distributed.Client, optional
         The same, with a client you already hold (a ``LocalCluster``'s, a dask-jobqueue cluster's).
     """
-    from joblib import Parallel, delayed, parallel_config
+    from joblib import Parallel, cpu_count, delayed, parallel_config
     from tqdm.auto import tqdm
 
     grid = SweepConfig.coerce(grid)
@@ -185,7 +185,7 @@ def sweep(grid, out, *, workers: int | None = None, scheduler: str | None = None
     _write_grid(out, grid)
     todo = [(name, settings) for name, _, settings in runs if not finished(out / RUNS / name)]
     distributed = scheduler is not None or client is not None
-    n_jobs = -1 if distributed else max(1, min(workers or _cpus(), len(todo) or 1))
+    n_jobs = -1 if distributed else max(1, min(workers or cpu_count(), len(todo) or 1))
     bar = tqdm(total=len(runs), initial=len(runs) - len(todo), desc=f"sweep {grid.name}", unit="run",
                disable=not progress)
     with ExitStack() as stack:
@@ -208,12 +208,6 @@ def sweep(grid, out, *, workers: int | None = None, scheduler: str | None = None
     result = Sweep.load(out)
     result.summary().to_csv(out / SUMMARY, index=False)
     return result
-
-
-def _cpus() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _write_grid(out: Path, grid: SweepConfig) -> None:
@@ -279,7 +273,7 @@ class Sweep:
             key = key if isinstance(key, tuple) else (key,)
             row = {**dict(zip(self.groups, key)), "seeds": len(part)}
             for m in measures:
-                mean, std, half = _interval(part[m].dropna().to_numpy(dtype=float))
+                mean, std, half = confidence_interval(part[m].dropna().to_numpy(dtype=float))
                 row.update({f"{m} mean": mean, f"{m} std": std, f"{m} ci95": half})
             rows.append(row)
         return pd.DataFrame(rows)
@@ -353,7 +347,9 @@ def _final_measures(result: Result) -> dict:
     return row
 
 
-def _interval(values: np.ndarray) -> tuple[float, float, float]:
+def confidence_interval(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean, standard deviation and the half-width of a 95% confidence interval for the mean (Student's t);
+    NaN where there are too few values."""
     from scipy import stats
 
     if not len(values):

@@ -11,7 +11,7 @@ import pytest
 
 from dcai_lab import experiments
 from dcai_lab.cli import main
-from dcai_lab.experiments.sweep import Sweep, SweepConfig, _interval, sweep
+from dcai_lab.experiments.sweep import Sweep, SweepConfig, confidence_interval, sweep
 from dcai_lab.results import Result
 
 BASE = {"name": "tiny", "dataset": "fitness_synthetic", "model": "perceptron", "duration_days": 0.1,
@@ -129,10 +129,10 @@ def test_the_shipped_sweep_files_expand_into_runs_that_can_run():
         assert len(SweepConfig.from_toml(path).runs()) > 1, path
 
 
-def test_the_interval_is_students_t():
-    mean, std, half = _interval(np.array([0.5, 0.7]))
+def test_the_confidence_interval_is_students_t():
+    mean, std, half = confidence_interval(np.array([0.5, 0.7]))
     assert (mean, round(std, 6), round(half, 4)) == (0.6, round(np.sqrt(0.02), 6), round(12.7062 * 0.1, 4))
-    assert np.isnan(_interval(np.array([0.5]))[2])
+    assert np.isnan(confidence_interval(np.array([0.5]))[2])
 
 
 def test_the_sweep_command(tmp_path, capsys):
