@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 SOLCJS := node_modules/.installed
 
-.PHONY: demo test test-fast contracts lab benchmark setup clean
+.PHONY: demo test test-fast contracts lab benchmark check-wheels setup clean
 
 demo: $(INSTALLED)
 	$(VENV)/bin/dcai-lab demo
@@ -26,13 +26,18 @@ benchmark: $(INSTALLED)
 lab: $(INSTALLED)
 	$(VENV)/bin/jupyter lab notebooks/
 
+# Do the required dependencies install from wheels alone on Linux x86_64, macOS arm64 and Windows amd64,
+# Python 3.11-3.13? Asks PyPI (pip download: about 1.3 GB of wheels, 5 minutes); ARGS=--dry-run reads metadata only.
+check-wheels: $(INSTALLED)
+	$(PY) scripts/check_wheels.py $(ARGS)
+
 setup: $(INSTALLED) $(SOLCJS)
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dcai-lab needs Python 3.11 or newer: set PYTHON=python3.11 (or newer)")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,notebook,fast]"
 	touch $@
 
 # solcjs compiles the contracts for the artifact check; users of the package need no compiler. The edr engine

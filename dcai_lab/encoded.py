@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets, encoders, files, settings
+from . import datasets, encoders, files, own_data, settings
 
 
 def encode(task, encoder, split):
@@ -23,7 +23,8 @@ def encoded_splits(dataset: str, seed: int = 0, model: str | None = None):
     """The encoder ``model`` takes by default for this task (see :mod:`dcai_lab.models.registry`; the
     task's sparse default when no model is named) fitted on the training split, and both splits encoded:
     ``(encoder, X, y, X_test, y_test)``. Text datasets read from files are cached under ``$DCAI_LAB_CACHE`` by
-    the files' sha256 and the code that loads and encodes them, so a sweep loads and encodes them once."""
+    the files' sha256 (a registered dataset's: its content and registration, :func:`datasets.identity`) and
+    the code that loads and encodes them, so a sweep loads and encodes them once."""
     from .models import registry
 
     task = datasets.task(dataset)
@@ -33,8 +34,8 @@ def encoded_splits(dataset: str, seed: int = 0, model: str | None = None):
     hashes = datasets.file_hashes(dataset) if task.kind == "text" else {}
     path = None
     if hashes:
-        code = b"".join(Path(m.__file__).read_bytes() for m in (datasets, encoders))
-        key = hashlib.sha256(json.dumps([dataset, seed, hashes]).encode() + code).hexdigest()[:16]
+        code = b"".join(Path(m.__file__).read_bytes() for m in (datasets, own_data, encoders))
+        key = hashlib.sha256(json.dumps([datasets.identity(dataset), seed, hashes]).encode() + code).hexdigest()[:16]
         path = settings.cache_dir() / "encoded" / f"{dataset}-{key}.npz"
         if path.exists():
             with np.load(path) as f:

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 from eth_abi import encode
 from eth_utils import keccak
-from tqdm.auto import tqdm
 
 from . import abi, inputs
 from .deployed import DeployedModel, Payout, deploy_model
 from .errors import ContractRevert
 from .models import ChainModel
+from .progress import bar as progress_bar
 
 PHASES = ("initialisation", "participation", "reveal", "reward", "collection", "cancelled")
 STAGES = ("restore", "baseline", "replay", "scan", "apply")
@@ -277,7 +277,7 @@ class Market:
         reserve = reserve_gas or limit // 3
         step = samples_per_step or 0
         sent = 0
-        bar = tqdm(desc="reward rounds", unit="tx", disable=not progress)
+        bar = progress_bar(progress, desc="reward rounds", unit="tx")
         state = self.progress()
         while state["phase"] == "reward":
             start = state["cursor"] if state["stage"] == "replay" else 0
@@ -293,7 +293,7 @@ class Market:
                     raise
                 moved = state
             sent += 1
-            bar.set_postfix(round=state["round"], stage=state["stage"], cursor=state["cursor"])
+            bar.set_postfix(round=state["round"], stage=state["stage"], cursor=state["cursor"], refresh=False)
             bar.update()
             if moved == state:  # a step did not fit in a transaction: evaluate fewer samples per step
                 if step == 1:

@@ -24,10 +24,15 @@ NODE = "DCAI_LAB_NODE"
 EDR_MODULES = "DCAI_LAB_EDR_MODULES"
 #: Hugging Face's own offline switches, which the dataset loader honours too.
 HF_OFFLINE = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+#: Hugging Face's hub address (default https://huggingface.co); the loader checks that it answers.
+HF_ENDPOINT = "HF_ENDPOINT"
+#: eth-hash's choice of keccak implementation: ``pysha3`` or ``pycryptodome`` (see :func:`prefer_fast_keccak`).
+ETH_HASH_BACKEND = "ETH_HASH_BACKEND"
 
 
 def data_dir() -> str | None:
-    """The configured data directory, or None for the default (``data/`` of the checkout)."""
+    """The configured data directory, or None for the default (``data/`` of a checkout, else a per-user
+    folder: ``datasets.default_data_dir``)."""
     return os.environ.get(DATA_DIR) or None
 
 
@@ -62,6 +67,36 @@ def environment_with(**extra: str) -> dict[str, str]:
     return {**os.environ, **extra}
 
 
+def prefer_fast_keccak() -> str | None:
+    """Have eth-hash use pysha3 (the ``fast`` extra, safe-pysha3) when it is installed and the user named no
+    backend: it hashes several times faster than pycryptodome, which eth-hash picks first otherwise.
+    Both give the same digests (``tests/unit/test_keccak_backends.py``). Returns the backend in force."""
+    if ETH_HASH_BACKEND not in os.environ:
+        try:
+            import sha3  # noqa: F401  (safe-pysha3)
+        except ImportError:
+            return None
+        os.environ[ETH_HASH_BACKEND] = "pysha3"
+    return os.environ[ETH_HASH_BACKEND]
+
+
 def hub_offline() -> bool:
     """Whether Hugging Face's offline mode is on: then nothing may reach for the hub."""
     return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in HF_OFFLINE)
+
+
+def hub_endpoint() -> str:
+    """The Hugging Face hub's address: ``$HF_ENDPOINT``, or https://huggingface.co."""
+    return os.environ.get(HF_ENDPOINT) or "https://huggingface.co"
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy a request to ``url`` goes through (``$HTTPS_PROXY`` and the like, unless ``$NO_PROXY``
+    exempts the host), or None."""
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+        return None
+    return urllib.request.getproxies().get(parts.scheme) or None

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from tqdm.auto import tqdm
-
 from .encoders import TextEncoder
 from .errors import ContractRevert
 from .interrupts import between_steps
+from .progress import bar as progress_bar
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def stream(system, samples, labels=None, *, encoder=None, policy=None, seconds_b
     pairs = zip(samples, labels) if labels is not None else ((_encode(row, encoder), row["label"]) for row in samples)
     result = StreamResult()
     total = len(samples) if labels is not None and hasattr(samples, "__len__") else None
-    bar = tqdm(total=total, desc="contributions", disable=not progress)
+    bar = progress_bar(progress, total=total, desc="contributions")
     try:
         with between_steps("the stream") as stop:
             _send_all(system, chain, pairs, policy, seconds_between, stop_on_revert, result, bar, stop)

@@ -6,14 +6,23 @@ when the answer is right.
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 
 from . import datasets, incentives, subsets
 from .chain import Chain
 from .encoded import encode
+from .files import write_whole
 from .models import registry
 
 ETHER = 10**18
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06_workshop_exercises.ipynb"
+#: Where the learners' copy goes unless told: outside the checkout, so a ``git pull`` or ``make test`` in the
+#: checkout never meets a learner's edits, and a learner's copy never meets the solutions.
+DEFAULT_OUT = Path.home() / "dcai-lab-workshop"
+SOLUTION = "solution"
 
 
 class Unanswered(AssertionError):
@@ -107,3 +116,32 @@ def check_cheapest(answer, gas: pd.DataFrame, accuracy: pd.DataFrame, target: fl
         raise WrongAnswer(f"{answer} is not the cheapest that reaches {target}: compare the mean add_data gas of the "
                           "models that do")
     print(f"Right: {expected}.")
+
+
+def write_exercises(out: str | Path | None = None, notebook: str | Path | None = None) -> Path:
+    """Write the learners' copy of the workshop notebook: cells tagged ``solution`` removed, outputs cleared.
+
+    ``out`` is a folder (default ``~/dcai-lab-workshop``) or a path ending in ``.ipynb``; ``notebook`` the
+    source (default: the checkout's ``notebooks/06_workshop_exercises.ipynb``). Returns the path written.
+    An existing copy is not overwritten: a learner's answers are never lost.
+    """
+    source = Path(notebook) if notebook else NOTEBOOK
+    if not source.is_file():
+        raise FileNotFoundError(f"no workshop notebook at {source}: it ships with the repository's notebooks/ folder; "
+                                "pass notebook= (or --notebook) pointing at 06_workshop_exercises.ipynb")
+    target = Path(out).expanduser() if out else DEFAULT_OUT
+    if target.suffix != ".ipynb":
+        target = target / "exercises.ipynb"
+    if target.exists():
+        raise FileExistsError(f"{target} exists (perhaps with a learner's answers): remove it or choose another "
+                              "folder (out= / --out)")
+    nb = json.loads(source.read_text())
+    kept = [cell for cell in nb["cells"] if SOLUTION not in cell.get("metadata", {}).get("tags", [])]
+    if len(kept) == len(nb["cells"]):
+        raise ValueError(f"{source} has no cells tagged {SOLUTION!r}: is it the workshop notebook?")
+    for cell in kept:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    nb["cells"] = kept
+    write_whole(target, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    return target

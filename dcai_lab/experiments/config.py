@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 from .. import chain, contributors, datasets, incentives
 from ..fields import SettingTypeError, check_types
@@ -12,6 +13,9 @@ FORKS = ("prague",)
 BACKENDS = tuple(chain.BACKENDS)
 DAY = 86_400
 CLAIMS = ("at-evaluations", "at-own-events")
+#: The settings of :func:`dcai_lab.valuation.value` a config's ``valuation`` table may give
+#: (``valuation = true``: its defaults).
+VALUATION_OPTIONS = ("exact_limit", "permutations", "sample_permutations", "truncation", "samples", "seed")
 
 # Two profiles: this lab's simulation (the default) and the one behind the 2020 paper's figures (Harris
 # 2020, arXiv 2009.06756; read from the 2019 simulation's code). A profile gives the settings a config
@@ -57,6 +61,11 @@ PROFILE_RULES = [
 class ExperimentConfig:
     """A run, declared. Load one with ``ExperimentConfig.from_toml(path)`` or build it in Python.
 
+    ``dataset`` names a built-in or registered dataset (:func:`dcai_lab.datasets.register`), or is a table
+    that registers one from a file (in TOML a ``[dataset]`` table: ``path = "my.csv"``, ``text_column``,
+    ``label_column``, ``labels``, ...; see :func:`dcai_lab.datasets.register_table`; paths relative to the
+    config file). The table is registered when the config is made: ``dataset`` becomes its name and
+    ``dataset_source`` the table with absolute paths, which registers it again wherever the config is rebuilt.
     ``model`` is a short name from :mod:`dcai_lab.models.registry` (``perceptron``, ``nb``, ``ncc``,
     ``dense-perceptron``, ``dense-ncc``); its default encoder for the task encodes the data, and
     ``model_params`` sets the model's other estimator parameters (``{step_decay = 1000}`` gives a perceptron
@@ -82,6 +91,7 @@ class ExperimentConfig:
 
     name: str = "experiment"
     dataset: str = "imdb"
+    dataset_source: dict | None = None
     model: str = "perceptron"
     model_params: dict = field(default_factory=dict)
     incentive: str = "deposit-refund-take"
@@ -105,8 +115,10 @@ class ExperimentConfig:
     initial_balance: float = 10_000
     gas_price_gwei: float = 4.0
     eth_usd: float = 373.0
+    valuation: bool | dict = False
 
     def __post_init__(self):
+        self._register_dataset()
         check_types(self, "experiment config")
         if self.profile not in PROFILES:
             raise ValueError(f"unknown profile {self.profile!r}; choose one of {sorted(PROFILES)}")
@@ -117,6 +129,16 @@ class ExperimentConfig:
         incentive = self.incentive.lower().replace("_", "-") if isinstance(self.incentive, str) else ""
         profile_params = PROFILE_INCENTIVE_PARAMS.get(self.profile, {}).get(incentive, {})
         self.incentive_params = {**profile_params, **self.incentive_params}
+
+    def _register_dataset(self) -> None:
+        if isinstance(self.dataset, dict):
+            if self.dataset_source is not None:
+                raise ValueError("dataset is a table and dataset_source is set too: give the table as dataset only")
+            table = datasets.resolve_table(self.dataset, Path.cwd())
+            self.dataset = datasets.register_table(table).name
+            self.dataset_source = {k: v for k, v in table.items() if k != "name"}
+        elif self.dataset_source is not None:
+            datasets.register_table({**self.dataset_source, "name": self.dataset})
 
     @classmethod
     def from_dict(cls, values: dict) -> "ExperimentConfig":
@@ -130,8 +152,7 @@ class ExperimentConfig:
 
     @classmethod
     def from_toml(cls, path) -> "ExperimentConfig":
-        with open(path, "rb") as handle:
-            return cls.from_dict(tomllib.load(handle))
+        return cls.from_dict(settings_from_toml(path))
 
     @classmethod
     def coerce(cls, config) -> "ExperimentConfig":
@@ -180,6 +201,11 @@ class ExperimentConfig:
         for name in ("onchain_check", "gas_price_gwei", "eth_usd", "deposit_unit"):
             if getattr(self, name) is not None and getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+        if isinstance(self.valuation, dict):
+            unknown = sorted(set(self.valuation) - set(VALUATION_OPTIONS))
+            if unknown:
+                raise ValueError(f"unknown valuation settings {unknown}; known: {sorted(VALUATION_OPTIONS)} (or "
+                                 "valuation = true for the defaults)")
         for i, spec in enumerate(self.contributors):
             if not isinstance(spec, dict) or not isinstance(spec.get("kind"), str):
                 raise SettingTypeError(f"contributors[{i}] must be a table with a kind (e.g. {{kind = \"honest\", count = "
@@ -188,3 +214,17 @@ class ExperimentConfig:
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
                 raise ValueError(f"contributors[{i}].count must be a positive integer, got {count!r}")
             contributors.make(spec["kind"], **{k: v for k, v in spec.items() if k not in ("kind", "count")})
+
+
+def settings_from_toml(path) -> dict:
+    """A config file's settings, the paths of a ``[dataset]`` table taken from the file's folder."""
+    path = Path(path)
+    with open(path, "rb") as handle:
+        return paths_from(tomllib.load(handle), path.resolve().parent)
+
+
+def paths_from(values: dict, folder: Path) -> dict:
+    """Experiment settings with a ``[dataset]`` table's relative paths taken from ``folder``."""
+    if "dataset" not in values:
+        return values
+    return {**values, "dataset": datasets.resolve_table(values["dataset"], folder)}

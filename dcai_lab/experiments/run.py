@@ -13,60 +13,31 @@ from .. import datasets, subsets
 from ..chain import Chain
 from ..encoded import encoded_splits
 from ..interrupts import RunInterrupted, between_steps
-from ..models import registry
 from ..offchain import GasModel, OffchainSystem, gas_model_path
 from ..results import Result
 from .config import ExperimentConfig
+from .plan import CHECK_STREAM, HIDDEN_STREAM, TEST_STREAM, new_twin, plan_subsets
 from .simulation import MarketSimulation, Simulation
 
 #: Contributions in the short chain run that fits a twin-only run's gas model.
 CALIBRATION_CONTRIBUTIONS = 200
-# Independent random streams of one seed, one per subset, so that changing one draw moves no other.
-HIDDEN_STREAM, TEST_STREAM, CHECK_STREAM = 1, 2, 3
-
-
-def plan_subsets(config: ExperimentConfig, y, y_test, mechanism=None, rng=None) -> dict:
-    """Every subset a run takes, as index arrays, from the labels alone: ``initial`` (trained on before
-    deployment) and ``pool`` (contributed, in this order) from a seeded permutation of the training split;
-    the mechanism's ``hidden_test`` set and the ``test`` set accuracy is measured on (all the rest, or a
-    ``test_limit`` draw), both stratified random draws. The same for the same seed (see
-    :mod:`dcai_lab.subsets`: some splits are sorted by label). ``check`` are positions in the test set where
-    the contract's own evaluate is compared with the twin."""
-    mechanism = mechanism or config.mechanism()
-    rng = np.random.default_rng(config.seed) if rng is None else rng  # a run's: the loop's stream goes on after it
-    order = rng.permutation(len(y))
-    n_initial = config.initial_samples or max(1, round(config.initial_fraction * len(y)))
-    if n_initial >= len(y):
-        raise ValueError(f"initial_samples {n_initial} leaves nothing of the {len(y)} training samples to contribute")
-    plan = {"initial": order[:n_initial], "pool": order[n_initial:]}
-    if config.max_contributions is not None:
-        plan["pool"] = plan["pool"][:config.max_contributions]
-    hidden = []
-    if mechanism.hidden_test_size:
-        size = mechanism.hidden_test_size
-        if len(y_test) <= size:
-            raise ValueError(f"the test split has {len(y_test)} samples: the mechanism's hidden test set of {size} "
-                             "must leave some to measure accuracy on (lower test_size)")
-        # in drawn order: the market commits to it in contiguous pieces, each should hold every class
-        hidden = subsets.draw(y_test, size, [config.seed, HIDDEN_STREAM])
-        plan["hidden_test"] = hidden
-    rest = len(y_test) - len(hidden)
-    if config.test_limit and config.test_limit < rest:
-        plan["test"] = np.sort(subsets.draw(y_test, config.test_limit, [config.seed, TEST_STREAM], exclude=hidden))
-    else:
-        plan["test"] = np.setdiff1d(np.arange(len(y_test)), hidden)
-    # positions within the test set where the contract's own evaluate is checked against the twin
-    tested = np.asarray(y_test)[plan["test"]]
-    plan["check"] = subsets.draw(tested, min(config.onchain_check, len(tested)), [config.seed, CHECK_STREAM])
-    return plan
 
 
 def run(config: ExperimentConfig | dict | str | Path, out: str | Path | None = None, progress: bool = True) -> Result:
-    """Run an experiment; write its results folder to ``out`` if given. Returns a :class:`Result`."""
+    """Run an experiment; write its results folder to ``out`` if given. Returns a :class:`Result`.
+
+    With ``valuation`` set in the config, the finished run's data is valued beside its payouts
+    (:func:`dcai_lab.valuation.value`): on ``result.valuation``, and in ``out/valuation`` when saved."""
     config = ExperimentConfig.coerce(config)
     result = _execute(config, progress)
     if out is not None:
         result.save(out)
+    if config.valuation and not result.partial:
+        from ..valuation import value
+
+        options = config.valuation if isinstance(config.valuation, dict) else {}
+        result.valuation = value(result if out is None else out, out=None if out is None else Path(out) / "valuation",
+                                 progress=progress, **options)
     if result.partial:
         where = f"; kept in {out} (marked partial)" if out is not None else "; its Result is on this exception's .result"
         raise RunInterrupted(f"run {config.name!r} stopped by Ctrl-C after {result.partial['simulated_hours']:.1f} "
@@ -79,8 +50,6 @@ def _execute(config: ExperimentConfig, progress: bool, gas_model: GasModel | Non
     started = time.time()
     rng = np.random.default_rng(config.seed)
     encoder, X, y, X_test, y_test = encoded_splits(config.dataset, config.seed, model=config.model)
-    task = datasets.task(config.dataset)
-    entry = registry.entry(config.model)
     mechanism = config.mechanism()
     plan = plan_subsets(config, y, y_test, mechanism, rng)
     y_all_test = y_test
@@ -89,13 +58,9 @@ def _execute(config: ExperimentConfig, progress: bool, gas_model: GasModel | Non
     initial, pool = plan["initial"], plan["pool"]
     n_initial = len(initial)
 
-    def new_twin():
-        return entry.make(n_features=encoder.n_features, n_classes=task.n_classes, seed=config.seed,
-                          params=config.model_params)
-
-    twin = new_twin()
+    twin = new_twin(config, encoder)
     twin.fit([X[i] for i in initial], y[initial])
-    reference = new_twin().fit(X, y)
+    reference = new_twin(config, encoder).fit(X, y)
 
     if config.backend == "twin":
         gas_model = gas_model or _gas_model(config, X, progress)
@@ -167,7 +132,7 @@ def _gas_model(config: ExperimentConfig, X, progress: bool) -> GasModel:
     """The gas model for twin-only runs of this setting: fitted on a short run of the same dataset, model
     and mechanism on the embedded chain (at most CALIBRATION_CONTRIBUTIONS contributions), cached under
     ``$DCAI_LAB_CACHE`` (default ``~/.cache/dcai-lab``)."""
-    path = gas_model_path(asdict(config))
+    path = gas_model_path({**asdict(config), "dataset": datasets.identity(config.dataset)})  # a built-in's: its name
     if path.exists():
         return GasModel.load(path)
     limit = min(config.max_contributions or CALIBRATION_CONTRIBUTIONS, CALIBRATION_CONTRIBUTIONS)

@@ -33,8 +33,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..progress import bar as progress_bar
 from ..results import SAVED, IncompleteResults, Result
-from .config import ExperimentConfig
+from .config import ExperimentConfig, paths_from, settings_from_toml
 
 #: Written by :func:`sweep` in the sweep's folder: the grid, so that :meth:`Sweep.load` needs nothing else.
 GRID = "sweep.json"
@@ -72,7 +73,8 @@ class SweepConfig:
 
     @classmethod
     def from_toml(cls, path) -> "SweepConfig":
-        """A sweep file; a ``base`` given as a path is read relative to the sweep file."""
+        """A sweep file; a ``base`` given as a path is read relative to the sweep file (and a ``[dataset]``
+        table's paths relative to the file it is in)."""
         path = Path(path)
         with open(path, "rb") as handle:
             values = tomllib.load(handle)
@@ -83,8 +85,9 @@ class SweepConfig:
             base_path = (path.parent / values["base"]).resolve()
             if not base_path.exists():
                 raise FileNotFoundError(f"{path}: base config {values['base']!r} not found (looked for {base_path})")
-            with open(base_path, "rb") as handle:
-                values["base"] = tomllib.load(handle)
+            values["base"] = settings_from_toml(base_path)
+        elif isinstance(values.get("base"), dict):
+            values["base"] = paths_from(values["base"], path.resolve().parent)
         return cls(**{"name": path.stem, **values})
 
     @classmethod
@@ -176,7 +179,6 @@ def sweep(grid, out, *, workers: int | None = None, scheduler: str | None = None
         The same, with a client you already hold (a ``LocalCluster``'s, a dask-jobqueue cluster's).
     """
     from joblib import Parallel, cpu_count, delayed, parallel_config
-    from tqdm.auto import tqdm
 
     grid = SweepConfig.coerce(grid)
     runs = grid.runs()
@@ -186,8 +188,8 @@ def sweep(grid, out, *, workers: int | None = None, scheduler: str | None = None
     todo = [(name, settings) for name, _, settings in runs if not finished(out / RUNS / name)]
     distributed = scheduler is not None or client is not None
     n_jobs = -1 if distributed else max(1, min(workers or cpu_count(), len(todo) or 1))
-    bar = tqdm(total=len(runs), initial=len(runs) - len(todo), desc=f"sweep {grid.name}", unit="run",
-               disable=not progress)
+    bar = progress_bar(progress, total=len(runs), initial=len(runs) - len(todo), desc=f"sweep {grid.name}",
+                       unit="run")
     with ExitStack() as stack:
         stack.callback(bar.close)
         if client is None and scheduler is not None:  # ours to close when the sweep ends
@@ -202,7 +204,7 @@ def sweep(grid, out, *, workers: int | None = None, scheduler: str | None = None
         jobs = (delayed(_run_one)(settings, str(out / RUNS / name)) for name, settings in todo)
         for done in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
             bar.update(1)
-            bar.set_postfix_str(f"last run {done['seconds']:.0f} s")
+            bar.set_postfix_str(f"last run {done['seconds']:.0f} s", refresh=False)
             if not done["ok"]:
                 bar.write(f"run {done['run']} failed: {done['error']}")
     result = Sweep.load(out)

@@ -44,3 +44,47 @@ def test_cheapest_model_check():
         workshop.check_cheapest("c", gas, accuracy, 0.8)
     with pytest.raises(ValueError, match="no model reaches"):
         workshop.cheapest_model(gas, accuracy, 0.95)
+
+
+def test_learners_copy_has_no_solutions_and_goes_outside_the_checkout(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setattr(workshop, "DEFAULT_OUT", tmp_path / "home" / "dcai-lab-workshop")
+    written = workshop.write_exercises()
+    assert written == tmp_path / "home" / "dcai-lab-workshop" / "exercises.ipynb"
+    source = json.loads(workshop.NOTEBOOK.read_text())["cells"]
+    cells = json.loads(written.read_text())["cells"]
+    solutions = [c for c in source if "solution" in c["metadata"].get("tags", [])]
+    assert solutions and len(cells) == len(source) - len(solutions)
+    assert all("solution" not in c["metadata"].get("tags", []) for c in cells)
+    assert all(c["outputs"] == [] and c["execution_count"] is None for c in cells if c["cell_type"] == "code")
+    # the exercises and their checks stay
+    assert any("workshop.check_deposit" in "".join(c["source"]) for c in cells)
+    # a learner's copy is never overwritten
+    with pytest.raises(FileExistsError, match="exists"):
+        workshop.write_exercises()
+    # the default is outside the checkout
+    repo = workshop.NOTEBOOK.parents[1]
+    monkeypatch.undo()
+    assert repo not in workshop.DEFAULT_OUT.parents
+
+
+def test_learners_copy_refuses_a_notebook_without_solutions(tmp_path):
+    import json
+
+    plain = tmp_path / "plain.ipynb"
+    plain.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "source": "1", "outputs": [],
+                                            "execution_count": 1}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    with pytest.raises(ValueError, match="no cells tagged 'solution'"):
+        workshop.write_exercises(tmp_path / "out", notebook=plain)
+    with pytest.raises(FileNotFoundError, match="no workshop notebook"):
+        workshop.write_exercises(tmp_path / "out", notebook=tmp_path / "missing.ipynb")
+
+
+def test_workshop_command_writes_once_then_refuses(tmp_path, capsys):
+    from dcai_lab.cli import main
+
+    assert main(["workshop", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "exercises.ipynb").is_file()
+    assert main(["workshop", "--out", str(tmp_path)]) == 2
+    assert "exists" in capsys.readouterr().err
