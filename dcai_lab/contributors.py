@@ -32,6 +32,18 @@ class Contributor:
         None: it contributes at every turn. A number: it contributes only with probability ``accuracy +
         accuracy_margin`` (the last measured accuracy), as the 2020 simulation's good agent, which works
         only while the model is doing well.
+    contributes : bool
+        False: a free rider, which never adds data and only claims (reports others' data) at its turns and
+        at evaluation ticks.
+    replicates : float
+        Probability that a turn re-submits a copy of one of its own earlier contributions (the same sample
+        with the same label, drawn at random) instead of a new sample: data that adds nothing the model has
+        not seen, paid as if it were new when the model agrees.
+    colludes : bool
+        Contributors whose kind colludes form one ring: when one of them may report a ring member's
+        contribution, the ring reports it before anyone else can (under Points the report point stays in
+        the ring; under Deposit-Refund-Take the ring takes its shares of the deposit first); others' data
+        ring members report like anyone.
     """
 
     kind: str
@@ -42,6 +54,9 @@ class Contributor:
     claims: bool = True
     wait_std: float | None = None
     accuracy_margin: float | None = None
+    contributes: bool = True
+    replicates: float = 0.0
+    colludes: bool = False
 
     def __post_init__(self):
         check_types(self, f"contributor kind {self.kind!r}")
@@ -49,6 +64,8 @@ class Contributor:
             raise ValueError(f"mistake_rate must be a probability, got {self.mistake_rate}")
         if self.interval <= 0:
             raise ValueError(f"interval must be positive seconds, got {self.interval}")
+        if not 0 <= self.replicates <= 1:
+            raise ValueError(f"replicates must be a probability, got {self.replicates}")
         if self.wait_std is not None and self.wait_std < 0:
             raise ValueError(f"wait_std must be zero or more seconds (or left out for exponential waits), "
                              f"got {self.wait_std}")
@@ -66,6 +83,15 @@ KINDS = {
     "good": Contributor("good", mistake_rate=0.0001, interval=10 * MINUTE, deposit_mean=50, deposit_std=10,
                         wait_std=1, accuracy_margin=0.15),
     "bad": Contributor("bad", mistake_rate=1.0, interval=HOUR, deposit_mean=100, deposit_std=3, wait_std=1),
+    # Kinds that stress what the mechanisms pay for (data valuation, ``dcai_lab.valuation``): half the turns
+    # of a replicator re-submit its own earlier data; a colluding ring adds wrong labels and reports them
+    # for one another; a free rider adds nothing and reports.
+    "replicator": Contributor("replicator", mistake_rate=0.02, interval=10 * MINUTE, deposit_mean=50, deposit_std=10,
+                              replicates=0.5),
+    "colluder": Contributor("colluder", mistake_rate=1.0, interval=HOUR, deposit_mean=50, deposit_std=10,
+                            colludes=True),
+    "free-rider": Contributor("free-rider", mistake_rate=0.0, interval=10 * MINUTE, deposit_mean=0, deposit_std=0,
+                              contributes=False),
 }
 #: Kinds that count as acting in good faith, for reports that split contributors into good and bad.
 GOOD_KINDS = ("honest", "good", "noisy", "lazy")

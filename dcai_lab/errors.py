@@ -29,6 +29,8 @@ HINTS = {
     "TooManyFeatures": "the model caps the features per sample so that no contribution can exhaust a block",
     "UnknownLabel": "labels are 0 .. numClasses - 1",
     "NoValidContributions": "a reporter needs at least one refunded (validated) contribution of their own",
+    "AlreadyReported": "under Points a contribution earns one report point, taken by its first reporter",
+    "Soulbound": "badges record what their holder did: nobody can transfer them or be approved to",
     "NotTrainer": "models, records and balances change only through the CollaborativeTrainer",
     "WrongPhase": "the market is in another phase (0 initialisation, 1 participation, 2 reveal, 3 reward, "
                   "4 collection, 5 cancelled): market.phase tells which",

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from enum import IntEnum
 from typing import ClassVar
 
-from . import market, system
+from . import anatomy, market, system
 from .errors import ContractRevert
 from .fields import check_types
 
@@ -95,6 +96,12 @@ class Mechanism:
         """Whether a contribution needs no more claims once everyone has had a turn at it."""
         return True
 
+    def floor(self, operation: str, floor, system, contribution=None, sender: str | None = None) -> None:
+        """Charge ``floor`` (a :class:`dcai_lab.floors.Floor`) with what this mechanism's rules cannot avoid in
+        ``operation`` (``"add_data"``, ``"refund"`` of ``contribution``, ``"report"`` of it by ``sender``),
+        read from the state the operation starts from: the mechanism's part of :mod:`dcai_lab.floors`."""
+        raise NotImplementedError(f"{type(self).__name__} defines no floor for a trainer's operations")
+
 
 class Rules:
     """Mechanism state and the contract's ``IIncentiveMechanism`` functions, in Python.
@@ -164,6 +171,21 @@ class DepositRefundTake(Mechanism):
     def settled(self, left: int) -> bool:
         return left == 0
 
+    def floor(self, operation, floor, system, contribution=None, sender=None):
+        """add_data: the time of the last update, read to price the deposit, then changed. refund: the author's
+        validated count (a new slot for their first) and the total, one more each; the payment. report: the
+        reporter's and the total validated counts, read for the share; the payment."""
+        if operation == "add_data":
+            floor.slot(False, "the time of the last update: it prices the deposit, then becomes now")
+        elif operation == "refund":
+            floor.slot(system.num_valid(contribution.author) == 0, "the author's validated count, one more")
+            floor.slot(False, "the total validated count, one more")
+            floor.pay()
+        else:
+            floor.charge("storage read", 2 * anatomy.COLD_SLOAD, "the reporter's and the total validated counts "
+                                                                 "(the share)")
+            floor.pay()
+
 
 class DepositRefundTakeRules(Rules):
     spec: DepositRefundTake
@@ -216,35 +238,124 @@ class DepositRefundTakeRules(Rules):
         return min(share, claimable)
 
 
+class Badge(IntEnum):
+    """Points' badges: each value is the badge's EIP-1155 token id in the Points contract (its bit in an
+    address's badge bitmap)."""
+
+    FIRST_VALIDATED = 0  #: the author's first validated (refunded) contribution
+    VALIDATED_FEW = 1  #: its ``validated_few``-th validated contribution
+    VALIDATED_MANY = 2  #: its ``validated_many``-th
+    FIRST_REPORT = 3  #: the reporter's first report that earns a point
+    STREAK = 4  #: ``streak_length`` refunds in a row, none of the author's contributions reported in between
+
+
 @dataclass(frozen=True)
 class Points(Mechanism):
-    """Gamified: free to add; validated contributions and good reports earn points."""
+    """Gamified: free to add; validated contributions and good reports earn points, and milestones earn
+    badges (:class:`Badge`): the first validated contribution, the ``validated_few``-th and
+    ``validated_many``-th, the first good report, and a streak of ``streak_length`` validated contributions.
+
+    An address's streak counts its refunds since the last report of any of its contributions (a report
+    that earns a point sets it to zero), in the order of transactions. Each badge is awarded once per
+    address, in the transaction that reaches it, as a soulbound EIP-1155 token of the Points contract.
+    """
 
     refund_wait: int = DAY
+    validated_few: int = 10
+    validated_many: int = 100
+    streak_length: int = 5
 
     contract_name: ClassVar[str] = "Points"
     pays_points: ClassVar[bool] = True
     reports_once: ClassVar[bool] = True
 
+    def __post_init__(self):
+        super().__post_init__()
+        # the constructor's checks, with its names
+        for name, ok in (("validatedFew < 2", self.validated_few >= 2),
+                         ("validatedMany <= validatedFew", self.validated_many > self.validated_few),
+                         ("streakLength < 2", self.streak_length >= 2),
+                         ("validatedMany >= 2**64", self.validated_many < 2**64),
+                         ("streakLength >= 2**64", self.streak_length < 2**64)):
+            if not ok:
+                raise ValueError(f"Points: {name} (validated_few={self.validated_few}, validated_many="
+                                 f"{self.validated_many}, streak_length={self.streak_length})")
+
     def constructor_args(self) -> tuple:
-        return (self.refund_wait,)
+        return (self.refund_wait, self.validated_few, self.validated_many, self.streak_length)
 
     def rules(self, *, owner: str, start: int) -> "PointsRules":
         return PointsRules(self, owner, start)
 
+    def badge_name(self, badge: int) -> str:
+        """The contract's ``badgeName(id)``: ``first-validated``, ``validated-10``, ``validated-100``,
+        ``first-report``, ``streak-5`` with the default thresholds."""
+        return {Badge.FIRST_VALIDATED: "first-validated", Badge.VALIDATED_FEW: f"validated-{self.validated_few}",
+                Badge.VALIDATED_MANY: f"validated-{self.validated_many}", Badge.FIRST_REPORT: "first-report",
+                Badge.STREAK: f"streak-{self.streak_length}"}[Badge(badge)]
+
+    def badge_names(self, bitmap: int) -> list[str]:
+        """Names of the badges set in ``bitmap`` (bit ``id``: badge ``id``), in id order."""
+        return [self.badge_name(b) for b in Badge if bitmap >> b & 1]
+
+    def floor(self, operation, floor, system, contribution=None, sender=None):
+        """add_data: nothing (no deposit, no book). refund: the author's book (points, validated count, streak
+        and badges in one slot: new for their first claim), PointAwarded and a TransferSingle per badge the
+        refund awards. report: the contribution's report point (a new slot), the reporter's book, the author's
+        book read (a streak to end?) and changed when its streak ends, PointAwarded, TransferSingle per badge.
+        No ether moves."""
+        if operation == "add_data":
+            return
+        c = contribution
+        who = c.author if operation == "refund" else sender
+        book = tuple(system.chain.call(system.mechanism_contract.functions.accountOf(who)))
+        if operation == "report":
+            floor.slot(True, "the contribution's report point, checked not to exist")
+        floor.slot(not any(book), ("the author's" if operation == "refund" else "the reporter's")
+                   + " book: points, validated count, streak, badges")
+        if operation == "report":
+            floor.charge("storage read", anatomy.COLD_SLOAD, "the author's book: a streak to end?")
+            streak = system.chain.call(system.mechanism_contract.functions.accountOf(c.author))[2]
+            floor.charge("storage write", anatomy.SSTORE_RESET if streak else 0, "the author's streak ends")
+        floor.charge("logs", anatomy.log_cost(2, 32), "PointAwarded(to indexed; total)")
+        # which badges: this spec's own rules, from the account's book
+        rules = self.rules(owner=system.chain.accounts[0], start=0)
+        rules.points[who], rules.num_valid[who], rules.streak[who], rules.badges[who] = book
+        time = c.added_time + self.refund_wait
+        if operation == "refund":
+            rules.handle_refund(who, c.deposit, c.deposit, c.added_time, True, time)
+        else:
+            rules.handle_report(who, c.author, c.key, c.deposit, c.deposit, c.added_time, False, time)
+        badges = len(rules.badge_events)
+        floor.charge("logs", badges * anatomy.log_cost(4, 64), f"TransferSingle for {badges} badge(s) awarded")
+
 
 class PointsRules(Rules):
+    """Points' contract in Python: per address its points, validated count, streak and badge bitmap, and
+    every badge awarded as (holder, badge id) in the contract's event order."""
+
+    spec: Points
+
     def __init__(self, spec: Points, owner: str, start: int):
         super().__init__(spec, owner, start)
         self.points: dict[str, int] = {}
+        self.streak: dict[str, int] = {}
+        self.badges: dict[str, int] = {}
+        self.badge_events: list[tuple[str, int]] = []
         self.reported: set[bytes] = set()
 
     def handle_refund(self, author, deposit, claimable, added_time, agrees, time) -> int:
         self._check_wait("refund", added_time, time)
         if not agrees:
             raise ContractRevert("refund", "ModelDisagrees")
-        self.num_valid[author] = self.num_valid.get(author, 0) + 1
+        spec = self.spec
         self.points[author] = self.points.get(author, 0) + 1
+        valid = self.num_valid[author] = self.num_valid.get(author, 0) + 1
+        streak = self.streak[author] = self.streak.get(author, 0) + 1
+        earned = ((valid == 1) << Badge.FIRST_VALIDATED | (valid == spec.validated_few) << Badge.VALIDATED_FEW
+                  | (valid == spec.validated_many) << Badge.VALIDATED_MANY
+                  | (streak == spec.streak_length) << Badge.STREAK)
+        self._award(author, earned)
         return 0
 
     def handle_report(self, reporter, author, key, deposit, claimable, added_time, agrees, time) -> int:
@@ -257,7 +368,18 @@ class PointsRules(Rules):
             raise ContractRevert("report", "AlreadyReported", {"key": "0x" + bytes(key).hex()})
         self.reported.add(key)
         self.points[reporter] = self.points.get(reporter, 0) + 1
+        self._award(reporter, 1 << Badge.FIRST_REPORT)
+        if self.streak.get(author):
+            self.streak[author] = 0
         return 0
+
+    def _award(self, to: str, earned: int) -> None:
+        """The badges of ``earned`` that ``to`` does not hold yet, with their events, lowest id first."""
+        held = self.badges.get(to, 0)
+        earned &= ~held
+        if earned:
+            self.badges[to] = held | earned
+            self.badge_events += [(to, b) for b in Badge if earned >> b & 1]
 
 
 @dataclass(frozen=True)

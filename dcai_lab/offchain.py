@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from .deployed import Payout
 from .errors import ContractRevert, ModelRevert
 from .files import write_whole
 from .gas import DEPLOY
-from .system import Contribution
+from .system import Contribution, leaderboard_frame, require_badges
 from .models import registry
 
 # Bumped when what a gas model holds changes, so that cached models are refitted.
@@ -123,6 +124,7 @@ class OffchainSystem:
         self.owner = chain.accounts[0]
         self._dense = registry.entry_for(model).input_kind == registry.DENSE  # how samples are checked
         self.records: dict[tuple, _Record] = {}
+        self.added: Counter = Counter()  # contributions per author, as the trainer's AddData events count them
         # the deployment as one ledger row of its total, but as many blocks as on a chain; the mechanism's
         # clock starts at its own deployment's block, as its constructor's does
         start = None
@@ -186,6 +188,7 @@ class OffchainSystem:
             self._reverted("add_data", sender, len(data))
             raise
         self.records[key] = _Record(deposit, deposit)
+        self.added[sender] += 1
         self._mine("add_data", sender, len(data))
         return Contribution(data, label, t, sender, deposit, self.chain.gas.records[-1].gas_used)
 
@@ -244,3 +247,24 @@ class OffchainSystem:
 
     def num_valid(self, account: str) -> int:
         return self.rules.num_valid.get(account, 0)
+
+    # -- points and badges (Points): as System's, from the rules --------------------------------
+    def points(self, account: str) -> int:
+        require_badges(self.mechanism, "points()")
+        return self.rules.points.get(account, 0)
+
+    def badges(self, account: str) -> list[str]:
+        require_badges(self.mechanism, "badges()")
+        return self.mechanism.badge_names(self.rules.badges.get(account, 0))
+
+    def badge_events(self) -> list[dict]:
+        require_badges(self.mechanism, "badge_events()")
+        return [{"holder": holder, "badge": badge, "name": self.mechanism.badge_name(badge)}
+                for holder, badge in self.rules.badge_events]
+
+    def leaderboard(self):
+        require_badges(self.mechanism, "leaderboard()")
+        rules = self.rules
+        return leaderboard_frame([{"address": a, "points": p, "badges": tuple(self.badges(a)),
+                                   "validated": rules.num_valid.get(a, 0), "contributions": self.added[a],
+                                   "streak": rules.streak.get(a, 0)} for a, p in rules.points.items()])

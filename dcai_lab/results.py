@@ -54,6 +54,8 @@ class Result:
     accuracy: list | pd.DataFrame
     balances: list | pd.DataFrame
     gas: pd.DataFrame
+    #: A :class:`~dcai_lab.valuation.Valuation` of the run's data when its config asked for one.
+    valuation: object = None
 
     def __post_init__(self):
         for name in ("contributions", "accuracy", "balances"):
@@ -93,6 +95,8 @@ class Result:
                                     f"{SAVED}{'; missing ' + ', '.join(missing) if missing else ''}); run the "
                                     "experiment again to get a complete one")
         tables = {name: pd.read_csv(folder / file) for name, file in FILES.items()}
+        if "badges" in tables["balances"]:  # a Points run's badges, space-separated: none reads back as ""
+            tables["balances"]["badges"] = tables["balances"]["badges"].fillna("").astype(str)
         result = cls(config=json.loads((folder / "config.json").read_text()),
                      manifest=json.loads((folder / "manifest.json").read_text()), **tables)
         if result.partial:
@@ -160,6 +164,14 @@ class Result:
         if ax is None:
             figure.tight_layout()
         return figure
+
+    def badges(self) -> pd.DataFrame:
+        """Under a mechanism that awards badges (Points), each contributor's at the end of the run: its kind,
+        points and badge names (a list). Empty for runs of other mechanisms."""
+        if "badges" not in self.balances:
+            return pd.DataFrame(columns=["kind", "points", "badges"], index=pd.Index([], name="contributor"))
+        last = self.balances.groupby("contributor", sort=False).tail(1).set_index("contributor")
+        return last[["kind", "points"]].assign(badges=last["badges"].map(lambda text: text.split()))
 
     def _paid_in_points(self) -> bool:
         return "points" in self.balances and bool(self.balances["points"].gt(0).any())

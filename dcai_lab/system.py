@@ -1,6 +1,7 @@
 """One deployed CollaborativeTrainer with its model, data handler and incentive mechanism."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -121,6 +122,40 @@ class System:
         """Validated (refunded) contributions of ``account``."""
         return self.chain.call(self.mechanism_contract.functions.numValid(account))
 
+    # -- points and badges (Points) -------------------------------------------------------------
+    def points(self, account: str) -> int:
+        """Points of ``account`` (Points only)."""
+        require_badges(self.mechanism, "points()")
+        return self.chain.call(self.mechanism_contract.functions.points(account))
+
+    def badges(self, account: str) -> list[str]:
+        """Names of the badges ``account`` holds, in badge id order (Points only): the contract's bitmap."""
+        require_badges(self.mechanism, "badges()")
+        return self.mechanism.badge_names(self.chain.call(self.mechanism_contract.functions.accountOf(account))[3])
+
+    def badge_events(self) -> list[dict]:
+        """Every badge awarded, in order, from the mechanism's EIP-1155 mint events (``TransferSingle`` from
+        address 0): holder, badge id and name (Points only)."""
+        require_badges(self.mechanism, "badge_events()")
+        logs = self.mechanism_contract.events.TransferSingle().get_logs(from_block=self.first_block)
+        return [{"holder": e.args.to, "badge": e.args.id, "name": self.mechanism.badge_name(e.args.id)}
+                for e in logs if int(e.args["from"], 16) == 0]
+
+    def leaderboard(self):
+        """One row per address with points or badges (Points only), best first: points, badges (names),
+        validated contributions, contributions added (from the trainer's AddData events), the validated
+        share of them (NaN for an address that only reported) and the current streak. A DataFrame indexed
+        by address."""
+        require_badges(self.mechanism, "leaderboard()")
+        logs = self.mechanism_contract.events.PointAwarded().get_logs(from_block=self.first_block)
+        added = Counter(e.args.author for e in self.trainer.events.AddData().get_logs(from_block=self.first_block))
+        rows = []
+        for account in dict.fromkeys(e.args.to for e in logs):  # every address with a point, in first order
+            points, valid, streak, badges = self.chain.call(self.mechanism_contract.functions.accountOf(account))
+            rows.append({"address": account, "points": points, "badges": tuple(self.mechanism.badge_names(badges)),
+                         "validated": valid, "contributions": added[account], "streak": streak})
+        return leaderboard_frame(rows)
+
     def encoder_matches(self, encoder) -> bool:
         """Whether ``encoder`` is the one recorded in the trainer (keccak256 of its JSON)."""
         return keccak(text=encoder.to_json()) == self.chain.call(self.trainer.functions.encoderHash())
@@ -132,6 +167,31 @@ class System:
         logs = self.trainer.events.AddData().get_logs(from_block=start)
         return [Contribution(tuple(e.args.data), e.args.label, e.args.addedTime, e.args.author, e.args.deposit)
                 for e in logs]
+
+
+def require_badges(mechanism, what: str) -> None:
+    """Refuse ``what`` (a method) on a system whose mechanism awards no points and badges."""
+    if not hasattr(mechanism, "badge_names"):
+        raise TypeError(f"{what} reads points and badges, which only Points awards; this system runs "
+                        f"{mechanism.contract_name}, which awards neither (its contributors' validated "
+                        "contributions: system.num_valid(account))")
+
+
+LEADERBOARD_COLUMNS = ["points", "badges", "validated", "contributions", "validated_share", "streak"]
+
+
+def leaderboard_frame(rows: list[dict]):
+    """The leaderboard's DataFrame from rows of address, points, badges, validated, contributions and
+    streak: the validated share added, sorted by points, then badges, then validated (address breaks ties)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["address", "points", "badges", "validated", "contributions", "streak"])
+    added = frame["contributions"].where(frame["contributions"] > 0)  # NaN: nothing added, no share
+    frame["validated_share"] = (frame["validated"] / added).astype(float)
+    frame["badge_count"] = frame["badges"].map(len)
+    frame = frame.sort_values(["points", "badge_count", "validated", "address"],
+                              ascending=[False, False, False, True])
+    return frame.set_index("address")[LEADERBOARD_COLUMNS]
 
 
 def deploy_trainer(chain, model: ChainModel, mechanism, *, owner: str | None = None, name: str = "dcai-lab model",

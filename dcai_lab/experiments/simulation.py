@@ -6,12 +6,18 @@ import heapq
 
 import numpy as np
 import scipy.sparse as sp
-from tqdm.auto import tqdm
 
 from .. import contributors
 from ..encoded import test_set_hash
 from ..errors import ContractRevert
 from ..interrupts import StopRequest
+from ..progress import bar as progress_bar
+
+#: What a contribution row records of its claims, until they come: ``validated`` (its author claimed it
+#: back: refunded under Deposit-Refund-Take, a point under Points), ``refund`` (wei returned to its author)
+#: ``taken`` (wei others took from its deposit) and ``reports`` (how many reports it earned others; under Points
+#: each is a point) with ``reported_by`` (the first reporter). What each contribution earned is then in the results.
+UNCLAIMED = {"validated": 0, "refund": 0, "taken": 0, "reports": 0, "reported_by": ""}
 
 
 def make_agents(config, accounts) -> list[tuple]:
@@ -52,8 +58,11 @@ class Simulation:
         self.start = chain.now
         self.balance = {name: config.initial_balance * self.unit for name, _, _ in self.agents}
         self.points = {name: 0 for name, _, _ in self.agents}  # under a mechanism that pays in points
+        self._badges = {}  # name -> (points when read, badges): under a mechanism that awards badges
         self.open = []  # contributions not yet settled: (Contribution, author name)
         self._turns = {}  # id(contribution) -> contributors who have had their turn at claiming it
+        self._given = {}  # name -> (sample, label) of each of its new contributions: what a replicator copies
+        self._row_of = {}  # id(contribution) -> its row in contribution_rows, where its claims add up
         self._stack, self._stack_size = None, 0  # the open contributions' samples, converted (_open_samples)
         self._current = None  # the model's twin, read again only after it learns
         self.contribution_rows, self.accuracy_rows, self.balance_rows = [], [], []
@@ -80,13 +89,13 @@ class Simulation:
         or, when the run goes on until the data is used up, the samples to contribute (how many of the
         pool's samples a fixed duration gets through depends on the schedule, not the pool)."""
         if self.config.until_all_claimed:
-            return tqdm(total=len(self.pool), desc=self.config.name, unit="sample", disable=not progress,
-                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total} samples contributed "
-                                   "[{elapsed}<{remaining}]")
+            return progress_bar(progress, total=len(self.pool), desc=self.config.name, unit="sample",
+                                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total} samples contributed "
+                                           "[{elapsed}<{remaining}]")
         total = round((self._horizon() - self.start) / 3600, 1)
-        return tqdm(total=total, desc=self.config.name, unit="h", disable=not progress,
-                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} simulated hours "
-                               "[{elapsed}<{remaining}]")
+        return progress_bar(progress, total=total, desc=self.config.name, unit="h",
+                            bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} simulated hours "
+                                       "[{elapsed}<{remaining}]")
 
     def _horizon(self) -> int:
         """The simulated time the loop stops at: after the last contribution, the clock runs on until every
@@ -147,8 +156,8 @@ class Simulation:
 
     def _turn(self, queue, bar, claim: bool = False) -> None:
         t, i = heapq.heappop(queue)
-        name = self.agents[i][0]
-        if self.pool:
+        name, kind, _ = self.agents[i]
+        if self.pool and kind.contributes:
             self._contribute(t, i)
         else:
             self._move_to(t)
@@ -186,12 +195,13 @@ class Simulation:
 
     def _contribute(self, t: int, i: int) -> None:
         name, kind, account = self.agents[i]
-        index = self.pool[0]
+        copy = self._copy_to_replicate(name, kind)
+        index = self.pool[0] if copy is None else copy[0]
         self._move_to(t)
         required = self.system.deposit_required()
         row = {"time_h": (max(t, self.chain.now + 1) - self.start) / 3600, "contributor": name, "kind": kind.kind,
-               "sample": int(index), "required_deposit": required}
-        skipped = {"label": -1, "true_label": -1, "deposit": 0, "gas_used": 0}
+               "sample": int(index), "required_deposit": required, "copy": int(copy is not None)}
+        skipped = {"label": -1, "true_label": -1, "deposit": 0, "gas_used": 0, **UNCLAIMED}
         if kind.accuracy_margin is not None and self.rng.random() >= self._accuracy() + kind.accuracy_margin:
             self.contribution_rows.append({**row, "outcome": "skipped: model not good enough", **skipped})
             return
@@ -200,16 +210,29 @@ class Simulation:
             outcome = "skipped: balance too low" if required > self.balance[name] else "skipped: deposit too high"
             self.contribution_rows.append({**row, "outcome": outcome, **skipped})
             return
-        self.pool.pop(0)
-        if self.config.until_all_claimed:
-            self._bar.update(1)
-        label, true = self._label(kind, index)
+        if copy is None:
+            self.pool.pop(0)
+            if self.config.until_all_claimed:
+                self._bar.update(1)
+            label, true = self._label(kind, index)
+            self._given.setdefault(name, []).append((index, label))
+        else:
+            label, true = copy[1], int(self.y[index])
         c = self.system.add_data(self.X[index], label, sender=account, value=required)
         self.balance[name] -= c.deposit
         self._current = None  # the model has learnt
         self.open.append((c, name))
-        self.contribution_rows.append({**row, "outcome": "added", "label": label, "true_label": true,
-                                       "deposit": c.deposit, "gas_used": c.gas_used})
+        self._row_of[id(c)] = {**row, "outcome": "added", "label": label, "true_label": true,
+                               "deposit": c.deposit, "gas_used": c.gas_used, **UNCLAIMED}
+        self.contribution_rows.append(self._row_of[id(c)])
+
+    def _copy_to_replicate(self, name: str, kind) -> tuple[int, int] | None:
+        """(sample, label) of one of the contributor's own earlier contributions to submit again, when its
+        kind replicates and this turn does; else None (a new sample from the pool)."""
+        given = self._given.get(name)
+        if not kind.replicates or not given or self.rng.random() >= kind.replicates:
+            return None
+        return given[int(self.rng.integers(len(given)))]
 
     def _claims(self, acting: str | None = None) -> None:
         """Refunds when the model agrees, reports when it does not and the mechanism says reporting pays,
@@ -242,7 +265,9 @@ class Simulation:
 
         for (c, author), ok in zip(due, agrees):
             if ok and author in names and names[author][0].claims:
-                self.balance[author] += self.system.refund(c)
+                paid = self.system.refund(c)
+                self.balance[author] += paid
+                self._row_of[id(c)].update(validated=1, refund=int(paid))
                 self.points[author] += self.mechanism.pays_points
                 settled.add(id(c))
         for (c, author), ok in zip(due, agrees):
@@ -253,7 +278,10 @@ class Simulation:
             if ok and not sweepable:
                 continue  # its author may still claim it
             turns = self._turns.setdefault(id(c), set())
-            for name, (kind, account) in names.items():
+            reporters = names.items()
+            if everyone[author][0].colludes:  # the author's ring reports first (a stable sort keeps the rest)
+                reporters = sorted(reporters, key=lambda item: not item[1][0].colludes)
+            for name, (kind, account) in reporters:
                 if name == author or not kind.claims:
                     continue
                 turns.add(name)
@@ -261,6 +289,7 @@ class Simulation:
                     if left > 0 and not self.system.has_claimed(c, account):
                         amount = self.system.report(c, sender=account)
                         self.balance[name] += amount
+                        self._row_of[id(c)]["taken"] += int(amount)
                         left -= amount
                     continue
                 if not self.mechanism.worth_reporting(left, lambda: num_valid(account)):
@@ -275,6 +304,9 @@ class Simulation:
                     continue  # its share is worth nothing yet: the claim stays for later
                 self.balance[name] += amount
                 self.points[name] += self.mechanism.pays_points
+                row = self._row_of[id(c)]
+                row.update(taken=row["taken"] + int(amount), reports=row["reports"] + 1,
+                           reported_by=row["reported_by"] or name)
                 left -= amount
                 if self.mechanism.reports_once:
                     settled.add(id(c))  # its one report point is taken
@@ -318,6 +350,7 @@ class Simulation:
         self._stack_size = len(self.open)
         for key in settled:
             self._turns.pop(key, None)
+            self._row_of.pop(key, None)
 
     def _accuracy(self) -> float:
         """The last measured accuracy (what a contributor sees of the model)."""
@@ -340,10 +373,21 @@ class Simulation:
         self.accuracy_rows.append({"time_h": t, "accuracy": accuracy, "contributions": added,
                                    "onchain_checked": k, "test_set_sha256": self.test_hash})
         start = self.config.initial_balance * self.unit
-        for name, kind, _ in self.agents:
-            self.balance_rows.append({"time_h": t, "contributor": name, "kind": kind.kind,
-                                      "balance_percent": 100 * self.balance[name] / start,
-                                      "points": self.points[name]})
+        awards_badges = hasattr(self.mechanism, "badge_names")
+        for name, kind, account in self.agents:
+            row = {"time_h": t, "contributor": name, "kind": kind.kind,
+                   "balance_percent": 100 * self.balance[name] / start, "points": self.points[name]}
+            if awards_badges:
+                row["badges"] = self._badges_of(name, account)
+            self.balance_rows.append(row)
+
+    def _badges_of(self, name: str, account: str) -> str:
+        """A contributor's badges, space-separated names, read from the system again only when its points
+        have changed since (every badge comes with a point)."""
+        points = self.points[name]
+        if self._badges.get(name, (None,))[0] != points:
+            self._badges[name] = (points, " ".join(self.system.badges(account)) if points else "")
+        return self._badges[name][1]
 
 
 class MarketSimulation(Simulation):
@@ -390,11 +434,16 @@ class MarketSimulation(Simulation):
                                            "outcome": "skipped: balance too low", "label": -1, "true_label": -1,
                                            "deposit": 0, "gas_used": 0})
             return
-        index = self.pool.pop(0)
-        label, true = self._label(kind, index)
+        copy = self._copy_to_replicate(name, kind)
+        if copy is None:
+            index = self.pool.pop(0)
+            label, true = self._label(kind, index)
+            self._given.setdefault(name, []).append((index, label))
+        else:
+            (index, label), true = copy, int(self.y[copy[0]])
         entry = self.system.add_data(self.X[index], label, sender=account)
         self.balance[name] -= entry.stake
         self.contribution_rows.append({"time_h": (self.chain.now - self.start) / 3600, "contributor": name,
                                        "kind": kind.kind, "sample": int(index), "required_deposit": entry.stake,
-                                       "outcome": "added", "label": label, "true_label": true,
-                                       "deposit": entry.stake, "gas_used": entry.gas_used})
+                                       "copy": int(copy is not None), "outcome": "added", "label": label,
+                                       "true_label": true, "deposit": entry.stake, "gas_used": entry.gas_used})

@@ -60,6 +60,8 @@ def test_gas_benchmark_prints_one_json_object_per_operation_and_model():
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gas.py"), "--json", "--no-market"],
                          capture_output=True, text=True, check=True, cwd=ROOT).stdout
     rows = [json.loads(line) for line in out.splitlines()]
+    points = [r for r in rows if r["incentive"] == "Points"]
+    rows = [r for r in rows if r["incentive"] != "Points"]
     ops = ["deploy", "add_correct", "add_incorrect", "refund", "report"]
     models = ["SparsePerceptron", "SparsePerceptron(step_decay=1000)", "NaiveBayes", "SparseNearestCentroid",
               "DensePerceptron", "DenseNearestCentroid"]
@@ -71,6 +73,12 @@ def test_gas_benchmark_prints_one_json_object_per_operation_and_model():
         assert gas[perceptron, "add_incorrect"] > gas[perceptron, "add_correct"]
     decaying = "SparsePerceptron(step_decay=1000)"  # it writes its sample counter on every add
     assert gas[decaying, "add_correct"] > gas["SparsePerceptron", "add_correct"]
+    # Points: refunds and reports with and without a badge; a badge costs its mint on top
+    badge = {r["op"].removeprefix("points:"): r["gas"] for r in points}
+    assert set(badge) == {"refund_1", "refund_plain", "refund_5", "refund_10", "report_1", "report_plain",
+                          "report_resets_streak"}
+    assert badge["refund_5"] > badge["refund_plain"] and badge["refund_10"] > badge["refund_plain"]
+    assert badge["report_resets_streak"] > badge["report_plain"]
 
 
 def test_gas_benchmark_reports_every_phase_of_the_prediction_market():

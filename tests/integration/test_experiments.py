@@ -78,10 +78,19 @@ def test_figure_has_balances_and_accuracy(result, tmp_path):
     assert all(p.stat().st_size > 1000 for p in paths)
 
 
-def test_points_moves_no_money():
-    r = experiments.run({**SMALL, "incentive": "points", "duration_days": 0.25}, progress=False)
+def test_points_moves_no_money_and_awards_badges(tmp_path, result):
+    thresholds = {"validated_few": 2, "validated_many": 3, "streak_length": 2}
+    r = experiments.run({**SMALL, "incentive": "points", "incentive_params": thresholds, "duration_days": 0.25},
+                        out=tmp_path / "points", progress=False)
     assert set(final_balances(r).values()) == {100.0}
     assert (r.contributions["deposit"] == 0).all()
+    badges = r.badges()  # each contributor's at the end, from the balances' badges column
+    assert list(badges.index) == list(final_balances(r)) and (badges["points"] > 0).any()
+    for name, row in badges.iterrows():  # a first point, refund or report, always earns a badge
+        assert bool(row["badges"]) == (row["points"] > 0), name
+    assert {"first-validated", "validated-2", "validated-3"} <= {b for names in badges["badges"] for b in names}
+    assert Result.load(tmp_path / "points").badges().equals(badges)
+    assert "badges" not in result[0].balances and result[0].badges().empty  # Deposit-Refund-Take awards none
 
 
 @pytest.mark.parametrize("settings, message", [
