@@ -1,4 +1,5 @@
-"""Gas per operation of every model under Deposit-Refund-Take, on the embedded chain.
+"""Gas per operation of every model under Deposit-Refund-Take and Points, on the embedded chain: each
+operation's gas taken apart from an opcode trace, its floor and the overhead above it.
 
     python benchmarks/gas.py --json      one JSON object per line: op, gas, fork, model, ...
     python benchmarks/gas.py             a table
@@ -10,7 +11,15 @@ models: 9 features, the binary sample [1,1,1,1,1,1,1,0,0] normalised to unit len
 1/sqrt(7), 377,964 in fixed point). Operations: deploy (every transaction that sets the system up),
 add_correct (the model agrees with the label), add_incorrect (it does not),
 refund (the author's first validated contribution) and report. ``baseline_2019`` is what the 2019
-contracts spent on this chain where that is known.
+contracts spent where that is known (Deposit-Refund-Take; see ``dcai_lab.experiments.overhead.GAS_2019``).
+Each row also carries the anatomy of its gas (``part_<part>``: intrinsic, accounts, storage_read,
+storage_write, refund, transfer, logs, code_deposit, rest; they add up to ``gas``; see ``dcai_lab.anatomy``),
+its floor (``floor``, ``floor_<part>``: what the operation's semantics cannot avoid, ``dcai_lab.floors``; none
+for a deployment) and ``overhead`` = gas - floor, ``overhead_pct`` its share of the gas in %. The scenario
+runs under every mechanism of ``--incentives`` (default both).
+
+Points (``--points-only`` for these alone, ``--no-points`` to skip them), for SparsePerceptron: refunds and
+reports that award a badge and ones that do not (``POINTS_OPS``).
 
 The prediction market (``--market``), for each model: gas per phase (initialise: model, market, binding
 and saving the initial state; reveal_sample; contribute; end; reveal per piece; reward per batch
@@ -26,59 +35,9 @@ from itertools import chain as chain_rows
 
 import numpy as np
 
-from dcai_lab import Chain, incentives, models
-
-SAMPLE = [1, 2, 3, 14, 15, 26, 37, 48, 59, 110, 111, 112, 213, 314, 515, 616, 717, 818, 919, 920]
-DENSE_SAMPLE = [377_964] * 7 + [0, 0]
-BASELINE_2019 = {
-    "SparsePerceptron": {"deploy": 30_258_733, "add_correct": 276_194, "add_incorrect": 311_159,
-                         "refund": 221_111, "report": 181_159},
-    "NaiveBayes": {"deploy": 56_812_814, "add_incorrect": 329_368, "refund": 302_712, "report": 262_756},
-    "SparseNearestCentroid": {"deploy": 58_100_000, "add_incorrect": 352_000, "refund": 305_000, "report": 265_000},
-}
-
-
-def sparse_perceptron(rng):
-    w = rng.integers(1_000, 5_000, 1000) * rng.choice([-1, 1], 1000)
-    w[SAMPLE] = np.abs(w[SAMPLE])  # positive enough that one update does not flip the sample
-    twin = models.SparsePerceptron(n_features=1000)
-    twin.set_state(w, 0)
-    return twin, SAMPLE
-
-
-def decaying_sparse_perceptron(rng):
-    """The sparse perceptron above with a decreasing step (step_decay = 1000), 10,000 samples already seen
-    (IMDB's 2,000 initial reviews, 5 passes): its counter is written on every add."""
-    twin, sample = sparse_perceptron(rng)
-    decaying = models.SparsePerceptron(n_features=1000, step_decay=1000)
-    decaying.set_state(twin.coef_, 0, seen=10_000)
-    return decaying, sample
-
-
-def class_counts(twin):
-    """Per-feature counts for two classes, the sample's features typical of class 1; 1000 samples each."""
-    def scenario(rng):
-        counts = rng.integers(1, 500, (1000, 2))
-        counts[SAMPLE, 1] = rng.integers(400, 500, len(SAMPLE))
-        counts[SAMPLE, 0] = rng.integers(1, 50, len(SAMPLE))
-        twin.set_state(counts, [1000, 1000])
-        return twin, SAMPLE
-    return scenario
-
-
-def dense_perceptron(rng):
-    twin = models.DensePerceptron(n_features=9)
-    twin.set_state(rng.integers(1_000_000, 5_000_000, 9), -1)
-    return twin, DENSE_SAMPLE
-
-
-def dense_centroid(rng):
-    sums = rng.integers(-500_000_000, 500_000_000, (9, 2))
-    sums[:, 1] = np.array(DENSE_SAMPLE) * 1000 + rng.integers(-1000, 1000, 9)  # class 1 centred on the sample
-    twin = models.DenseNearestCentroid(n_features=9)
-    twin.set_state(sums, [1000, 1000])
-    return twin, DENSE_SAMPLE
-
+from dcai_lab import Chain, incentives
+from dcai_lab.experiments.overhead import SCENARIOS
+from dcai_lab.experiments.overhead import measure as measure_overhead
 
 #: Where the benchmark runs: the embedded chain by default; ``--backend edr`` and ``--fork osaka`` change it.
 CHAIN = {"backend": "py-evm", "fork": "prague"}
@@ -92,39 +51,53 @@ def new_chain() -> Chain:
     return Chain()
 
 
-SCENARIOS = {"SparsePerceptron": sparse_perceptron,
-             "SparsePerceptron(step_decay=1000)": decaying_sparse_perceptron, "NaiveBayes": class_counts(models.NaiveBayes(n_features=1000)),
-             "SparseNearestCentroid": class_counts(models.SparseNearestCentroid(n_features=1000)),
-             "DensePerceptron": dense_perceptron,
-             "DenseNearestCentroid": dense_centroid}
+def measure(model: str, incentive: str = "deposit-refund-take", seed: int = 0) -> list[dict]:
+    """The scenario's operations with their anatomy, floor and overhead (:func:`dcai_lab.experiments.overhead.
+    measure`), on the benchmark's chain."""
+    chain = new_chain()
+    try:
+        return measure_overhead(model, incentive, chain=chain, seed=seed)
+    finally:
+        chain.close()
 
 
-def measure(model: str, seed: int = 0) -> list[dict]:
+#: Points' refunds and reports, by position: what each one awards (the defaults of ``incentives.Points``).
+POINTS_OPS = {
+    "refund_1": "the author's first validated contribution (badge: first validated)",
+    "refund_plain": "a later refund that awards no badge (mean of refunds 2-4 and 6-9)",
+    "refund_5": "the fifth refund in a row (badge: streak)",
+    "refund_10": "the tenth validated contribution (badge: validated x10)",
+    "report_1": "the reporter's first good report (badge: first report)",
+    "report_plain": "a later report that awards no badge, its author without a streak",
+    "report_resets_streak": "a report that awards no badge and ends its author's streak",
+}
+
+
+def measure_points(model: str = "SparsePerceptron", seed: int = 0) -> list[dict]:
+    """Refund and report gas under Points, with and without a badge (see ``POINTS_OPS``): alice adds 10
+    samples the model agrees with and claims them in turn; bob adds 3 it disagrees with and one it agrees with;
+    carol reports bob's bad ones, the third after bob's good one is refunded (so that it ends his streak)."""
     chain = new_chain()
     twin, sample = SCENARIOS[model](np.random.default_rng(seed))
-    system = chain.deploy_system(twin, incentives.DepositRefundTake())
-    gas = {"deploy": chain.gas.total("deploy")}
-    alice, bob = chain.accounts[1:3]
+    system = chain.deploy_system(twin, incentives.Points())
+    alice, bob, carol = chain.accounts[1:4]
+    good = [system.add_data(sample, 1, sender=alice) for _ in range(10)]
+    bad = [system.add_data(sample, 0, sender=bob) for _ in range(3)]
+    bobs_good = system.add_data(sample, 1, sender=bob)
     if system.predict(sample) != 1:
-        raise AssertionError(f"{model}: the scenario must predict 1 on its sample")
-
-    good = system.add_data(sample, 1, sender=alice)
-    gas["add_correct"] = good.gas_used
-    bad = system.add_data(sample, 0, sender=bob)
-    gas["add_incorrect"] = bad.gas_used
+        raise AssertionError(f"{model}: the Points scenario must still predict 1 on its sample")
     chain.time_travel(days=1)
-    gas["refund"] = system.refund(good).gas_used
-    gas["report"] = system.report(bad, sender=alice).gas_used
+    refunds = [system.refund(c).gas_used for c in good]
+    reports = [system.report(c, sender=carol).gas_used for c in bad[:2]]
+    system.refund(bobs_good)
+    resets = system.report(bad[2], sender=carol).gas_used
+    plain = refunds[1:4] + refunds[5:9]
+    gas = {"refund_1": refunds[0], "refund_plain": round(sum(plain) / len(plain)), "refund_5": refunds[4],
+           "refund_10": refunds[9], "report_1": reports[0], "report_plain": reports[1],
+           "report_resets_streak": resets}
     chain.close()
-    rows = []
-    for op, g in gas.items():
-        base = BASELINE_2019.get(model, {}).get(op)
-        if base is None and op == "add_correct":
-            base = BASELINE_2019.get(model, {}).get("add_incorrect")  # these models update either way
-        rows.append({"op": op, "gas": g, "fork": chain.fork, "model": model, "incentive": "DepositRefundTake",
-                     "n_features": twin.n_features, "sample_features": int(np.count_nonzero(sample)),
-                     "baseline_2019": base, "ratio_to_2019": None if base is None else round(g / base, 3)})
-    return rows
+    return [{"op": f"points:{op}", "gas": g, "what": POINTS_OPS[op], "fork": chain.fork, "model": model,
+             "incentive": "Points"} for op, g in gas.items()]
 
 
 def _market_samples(model, sample, rng, n):
@@ -192,7 +165,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="one JSON object per line (default: a table)")
     parser.add_argument("--models", default=",".join(SCENARIOS), help="comma-separated, default all")
+    parser.add_argument("--incentives", default="deposit-refund-take,points",
+                        help="mechanisms the scenario runs under, comma-separated (default both)")
     parser.add_argument("--no-market", action="store_true", help="skip the prediction market's phases and grid")
+    parser.add_argument("--no-points", action="store_true",
+                        help="skip Points' refunds and reports with and without a badge (SparsePerceptron)")
+    parser.add_argument("--points-only", action="store_true", help="only Points' refunds and reports (5 s)")
     parser.add_argument("--grid-contributions", default="8,16,32", help="provider-cost grid: contributions")
     parser.add_argument("--grid-test-sizes", default="16,32,64", help="provider-cost grid: test-set sizes")
     parser.add_argument("--backend", choices=["py-evm", "edr"], default="py-evm", help="the chain (default py-evm)")
@@ -204,19 +182,27 @@ def main(argv=None):
     for model in models_:
         if model not in SCENARIOS:
             parser.error(f"unknown model {model!r}; choose from {', '.join(SCENARIOS)}")
-    rows = (row for model in models_ for row in measure(model))
-    if not args.no_market:
+    mechanisms = args.incentives.split(",")
+    rows = iter(()) if args.points_only else (row for mechanism in mechanisms for model in models_
+                                               for row in measure(model, mechanism))
+    if not args.no_points:
+        rows = chain_rows(rows, measure_points())
+    if not args.no_market and not args.points_only:
         grid = ([int(v) for v in args.grid_contributions.split(",")], [int(v) for v in args.grid_test_sizes.split(",")])
         rows = chain_rows(rows, (row for model in models_ for row in market_rows(model)), provider_rows(*grid))
     for row in rows:
         if args.json:
             print(json.dumps(row), flush=True)
+        elif row["op"].startswith("points:"):
+            print(f"{row['model']:>22} {row['op']:>28} {row['gas']:>12,} gas  ({row['what']})")
         elif row["incentive"] == "PredictionMarket":
             where = f"{row['contributions']} contributions, test set {row['test_size']}"
             print(f"{row['model']:>22} {row['op']:>22} {row['gas']:>12,} gas  ({where})")
         else:
-            ratio = "" if row["ratio_to_2019"] is None else f"({row['ratio_to_2019']:.0%} of 2019)"
-            print(f"{row['model']:>22} {row['op']:>22} {row['gas']:>12,} gas  {ratio}")
+            ratio = "" if row["ratio_to_2019"] is None else f"  ({row['ratio_to_2019']:.0%} of 2019)"
+            floor = "" if row["floor"] is None else (f"  floor {row['floor']:>9,}  overhead {row['overhead']:>7,} "
+                                                     f"({row['overhead_pct']:.1f}%)")
+            print(f"{row['model']:>34} {row['incentive']:>17} {row['op']:>14} {row['gas']:>12,} gas{floor}{ratio}")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,8 @@ class AnvilNode:
     """One anvil process on 127.0.0.1 and a free port; ``stop()`` (also at exit) ends it."""
 
     def __init__(self, *, num_accounts: int = 10, block_gas_limit: int = 30_000_000, hardfork: str = "prague",
-                 balance_ether: int = 1_000_000, genesis_time: int | None = None, startup_timeout: float = 20.0):
+                 balance_ether: int = 1_000_000, genesis_time: int | None = None, startup_timeout: float = 20.0,
+                 tracing: bool = False):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [find_anvil(), "--host", "127.0.0.1", "--port", str(self.port), "--hardfork", hardfork,
@@ -52,6 +53,8 @@ class AnvilNode:
                    "--prune-history", str(PRUNE_HISTORY)]
         if genesis_time is not None:
             command += ["--timestamp", str(genesis_time)]
+        if tracing:  # record every step, so that debug_traceTransaction returns geth's structLogs
+            command += ["--steps-tracing"]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         atexit.register(self.stop)
         deadline = time.monotonic() + startup_timeout

@@ -101,7 +101,7 @@ class Chain:
 
     def _attach(self, transport: Transport) -> None:
         self.transport = transport
-        self.gas = GasLedger()
+        self.gas = GasLedger(tracer=transport.trace)
 
     @classmethod
     def on(cls, transport: Transport) -> "Chain":
@@ -112,13 +112,14 @@ class Chain:
 
     @classmethod
     def anvil(cls, *, num_accounts: int = 10, block_gas_limit: int = BLOCK_GAS_LIMIT, hardfork: str = "prague",
-              via_web3: bool = False) -> "Chain":
+              via_web3: bool = False, tracing: bool = False) -> "Chain":
         """A chain on a local anvil node that this process starts (127.0.0.1, a free port) and stops on
         :meth:`close` or at exit. It uses the embedded chain's accounts (so contract addresses, and with
         them calldata and gas, are the same) and blocks one second apart unless the clock is moved, as on
-        the embedded chain: the same experiment gives the same times, balances and gas."""
+        the embedded chain: the same experiment gives the same times, balances and gas. With ``tracing`` anvil
+        records every step (``--steps-tracing``) so that ``chain.gas.explain`` can trace its transactions."""
         transport = NodeRPC.start_anvil(num_accounts=num_accounts, block_gas_limit=block_gas_limit,
-                                        hardfork=hardfork, genesis_time=GENESIS_TIME)
+                                        hardfork=hardfork, genesis_time=GENESIS_TIME, tracing=tracing)
         try:
             return cls.on(Web3Path(transport) if via_web3 else transport)
         except Exception:
@@ -250,7 +251,7 @@ class Chain:
         label = gas_label(phase, name)
         tx = Tx.of(call, sender=sender, value=value, gas=gas or self.tx_gas_limit)
         receipt, block_time = self.transport.send(tx, label)
-        self.gas.record(name, receipt, block_time, sender, phase)
+        self.gas.record(name, receipt, block_time, sender, phase, data=tx.data, value=tx.value)
         if receipt["status"] == 0:
             revert = self._revert_reason(tx, receipt, label)
             revert.gas_used = receipt["gasUsed"]  # a reverted transaction still costs its sender

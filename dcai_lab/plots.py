@@ -1,4 +1,5 @@
-"""Figures across runs (one run's figure is Result.plot): gas by model, and gas against accuracy."""
+"""Figures across runs (one run's figure is Result.plot): gas by model, gas taken apart against its floor, and gas
+against accuracy."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,6 +32,52 @@ def gas_by_model(gas, ax=None):
     ax.legend(loc="upper left")
     ax.figure.tight_layout()
     return ax.figure
+
+
+def gas_anatomy(rows, ops=("add_incorrect", "refund", "report"), titles=None, labels=None):
+    """Stacked bars: each operation's gas per model taken apart (:mod:`dcai_lab.anatomy`'s parts), a black
+    tick at its floor (:mod:`dcai_lab.floors`) and, beside it, the 2019 contracts' total where known (grey,
+    hatched). ``rows`` is a DataFrame of :func:`dcai_lab.experiments.overhead.measure` rows (one mechanism).
+    One panel per operation, titled by ``titles`` (op -> title); models named by ``labels`` (model -> name);
+    the legend below the panels."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter
+
+    from .anatomy import PARTS
+
+    titles, labels = titles or {}, labels or {}
+    rows = rows[rows["op"].isin(ops)]
+    shown = [p for p in PARTS if (rows[f"part_{p.replace(' ', '_')}"].fillna(0) != 0).any()]
+    colours = dict(zip(PARTS, plt.get_cmap("tab10").colors))
+    models = list(dict.fromkeys(rows["model"]))
+    fig, axes = plt.subplots(1, len(ops), figsize=(4.2 * len(ops), 4.8), sharey=True)
+    axes = np.atleast_1d(axes)
+    x = np.arange(len(models))
+    for ax, op in zip(axes, ops):
+        frame = rows[rows["op"] == op].set_index("model").reindex(models)
+        bottom, below = np.zeros(len(models)), np.zeros(len(models))
+        for part in shown:
+            values = frame[f"part_{part.replace(' ', '_')}"].to_numpy(dtype=float)
+            base = np.where(values >= 0, bottom, below)
+            ax.bar(x - 0.2, values, 0.4, bottom=base, color=colours[part])
+            bottom, below = bottom + np.clip(values, 0, None), below + np.clip(values, None, 0)
+        ax.hlines(frame["floor"], x - 0.42, x + 0.02, colors="black", linewidth=2)
+        old = frame["baseline_2019"].to_numpy(dtype=float)
+        ax.bar(x + 0.2, np.nan_to_num(old), 0.4, color="0.85", hatch="//", edgecolor="0.5")
+        for i in np.flatnonzero(np.isnan(old)):
+            ax.annotate("2019: none", (x[i] + 0.2, 0), textcoords="offset points", xytext=(0, 4), ha="center",
+                        rotation=90, fontsize="x-small", color="0.35")
+        ax.set_xticks(x, [labels.get(m, m) for m in models], rotation=30, ha="right", fontsize="small")
+        ax.set_title(titles.get(op, op))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:,.0f}k"))
+    axes[0].set_ylabel("gas per transaction (k = 1,000 gas)")
+    handles = [Patch(color=colours[p], label=p) for p in shown]
+    handles += [plt.Line2D([], [], color="black", linewidth=2, label="floor"),
+                Patch(facecolor="0.85", hatch="//", edgecolor="0.5", label="2019 contracts (total)")]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize="small", frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig
 
 
 def gas_vs_accuracy(summary, gas, ax=None):

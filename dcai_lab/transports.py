@@ -29,6 +29,7 @@ from web3.datastructures import AttributeDict
 from web3.providers.base import JSONBaseProvider
 
 from . import abi, settings
+from .anatomy import TRACING_BACKENDS, TracingUnsupported
 from .errors import ContractRevert, NodeError, decode_revert, readable_reverts, rpc_error
 
 BLOCK_GAS_LIMIT = 30_000_000
@@ -163,6 +164,13 @@ class Transport(ABC):
         """A transaction sent past this transport (by :class:`Web3Path`) was mined at ``block_time``.
         Only a transport that keeps the clock itself needs to know."""
 
+    def trace(self, tx_hash: str):
+        """The mined transaction ``tx_hash`` replayed opcode by opcode (:class:`~dcai_lab.anatomy.Trace`), for
+        :meth:`GasLedger.explain <dcai_lab.gas.GasLedger.explain>`. Raises TracingUnsupported where the
+        backend cannot trace."""
+        raise TracingUnsupported(f"the {self.backend} backend cannot trace transactions opcode by opcode; "
+                                 f"backends that can: {', '.join(TRACING_BACKENDS)}")
+
     def engine_peak_memory(self) -> int | None:
         """Peak resident memory, in bytes, of an engine running in a process of its own (the edr engine's
         Node process); None when the engine runs in this process or its memory is not known here."""
@@ -200,6 +208,23 @@ def recording_backend_class():
             _, _, computation = self.chain.apply_transaction(signed)
             self.last = (signed.hash, computation)
             return signed.hash
+
+        def mine_blocks(self, num_blocks=1, coinbase=20 * b"\x00"):
+            """eth-tester's, but each block's mix_hash (prevrandao) is derived from its number, not drawn
+            from os.urandom: block hashes, and so a market's sample draw, repeat from run to run."""
+            from eth.vm.forks import ParisVM, PragueVM
+            from eth.vm.forks.cancun import get_total_blob_gas
+            from eth_utils import keccak
+
+            hashes = []
+            for _ in range(num_blocks):
+                pending, kwargs = self.chain.get_block(), {"coinbase": coinbase}
+                if isinstance(self.chain.get_vm(), ParisVM):
+                    kwargs["mix_hash"] = keccak(b"dcai-lab prevrandao" + pending.number.to_bytes(32, "big"))
+                if isinstance(self.chain.get_vm(), PragueVM):
+                    kwargs["blob_gas_used"] = sum(get_total_blob_gas(tx) for tx in pending.transactions)
+                hashes.append(self.chain.mine_block(**kwargs).hash)
+            return tuple(hashes)
 
     return RecordingPyEVMBackend
 
@@ -266,6 +291,12 @@ class EmbeddedEVM(Transport):
 
     def balance(self, account):
         return self.w3.eth.get_balance(account)
+
+    def trace(self, tx_hash):
+        from .tracing import pyevm_trace
+
+        receipt = self.w3.eth.get_transaction_receipt(tx_hash if tx_hash.startswith("0x") else "0x" + tx_hash)
+        return pyevm_trace(self.evm.chain, tx_hash, self.fork, receipt)
 
     def revert_reason(self, tx, receipt, operation):
         last = self.evm.last
@@ -403,12 +434,13 @@ class NodeRPC(Transport):
 
     @classmethod
     def start_anvil(cls, *, num_accounts: int = 10, block_gas_limit: int = BLOCK_GAS_LIMIT, hardfork: str = "prague",
-                    genesis_time: int = GENESIS_TIME) -> "NodeRPC":
-        """Start a local anvil node (127.0.0.1, a free port) and own it: see :meth:`on_anvil`."""
+                    genesis_time: int = GENESIS_TIME, tracing: bool = False) -> "NodeRPC":
+        """Start a local anvil node (127.0.0.1, a free port) and own it: see :meth:`on_anvil`. With ``tracing``
+        it records every step (``--steps-tracing``), so that transactions can be traced."""
         from .anvil import AnvilNode
 
         node = AnvilNode(num_accounts=num_accounts, block_gas_limit=block_gas_limit, hardfork=hardfork,
-                         genesis_time=genesis_time)
+                         genesis_time=genesis_time, tracing=tracing)
         return cls.on_anvil(node, num_accounts=num_accounts, hardfork=hardfork)
 
     @classmethod
@@ -506,6 +538,21 @@ class NodeRPC(Transport):
 
     def balance(self, account):
         return int(self._request("balance", "eth_getBalance", [account, "latest"]), 16)
+
+    def trace(self, tx_hash):
+        """``debug_traceTransaction`` (geth's struct logger): the edr engine and anvil answer it."""
+        from .tracing import node_trace
+
+        def request(method, params):
+            try:
+                return self._request("trace", method, params)
+            except NodeError as error:
+                if method == "debug_traceTransaction":
+                    raise TracingUnsupported(f"the node did not trace the transaction ({error}); backends that "
+                                             f"trace: {', '.join(TRACING_BACKENDS)}") from error
+                raise
+
+        return node_trace(request, tx_hash, self.fork)
 
     def revert_reason(self, tx, receipt, operation):
         def replay(request, block):
@@ -667,6 +714,9 @@ class Web3Path(Transport):
     def revert_reason(self, tx, receipt, operation):
         return self.place.revert_reason(tx, receipt, operation)
 
+    def trace(self, tx_hash):
+        return self.place.trace(tx_hash)
+
     def close(self):
         self.place.close()
 
@@ -720,6 +770,10 @@ class NoChain(Transport):
 
     def revert_reason(self, tx, receipt, operation):
         self._refuse("explain a revert")
+
+    def trace(self, tx_hash):
+        raise TracingUnsupported("a twin-only chain runs no EVM: its gas is estimated, there is no transaction to "
+                                 f"trace; backends that trace: {', '.join(TRACING_BACKENDS)}")
 
     def now(self):
         return self._now
