@@ -28,6 +28,9 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .anatomy import FLOOR_PER_TOKEN, TX_BASE, intrinsic
+from .transports import TX_GAS_CAP
+
 #: The fee snapshot shipped with the package.
 SNAPSHOT = Path(__file__).with_name("fee_snapshot.json")
 #: The chains priced, in the order tables show them.
@@ -39,15 +42,7 @@ CHAIN_IDS = {"l1": 1, "op": 10, "arbitrum": 42161}
 #: How the 2019 paper priced gas: 4 gwei, 373 USD per ether.
 PAPER_GAS_PRICE_GWEI, PAPER_ETH_USD = 4.0, 373.0
 
-# -- Ethereum: EIP-7623 and EIP-7825 --------------------------------------------------------------------
-TX_BASE_GAS = 21_000
-STANDARD_TOKEN_COST = 4  # EIP-7623: a zero byte is one token, any other byte four
-TOTAL_COST_FLOOR_PER_TOKEN = 10
-CREATE_GAS = 32_000
-INITCODE_WORD_GAS = 2  # EIP-3860
-#: EIP-7825 (osaka): no transaction may use more gas than this.
-TX_GAS_CAP = 2**24
-
+# -- Ethereum: EIP-7623 and EIP-7825: the intrinsic-gas rules are anatomy's, the cap the chain's ----------------
 # -- OP Stack, Fjord (specs/protocol/fjord/exec-engine.md; op-geth core/types/rollup_cost.go) ---------------
 FJORD_INTERCEPT = -42_585_600
 FJORD_FASTLZ_COEF = 836_500
@@ -67,22 +62,19 @@ GWEI = 10**9
 # -- the formulas ---------------------------------------------------------------------------------------
 def calldata_tokens(data: bytes) -> int:
     """EIP-7623's tokens: zero bytes count one, other bytes four."""
-    zeros = data.count(0)
-    return zeros + STANDARD_TOKEN_COST * (len(data) - zeros)
+    return (intrinsic(data)["floor"] - TX_BASE) // FLOOR_PER_TOKEN
 
 
 def calldata_floor_gas(data: bytes) -> int:
     """EIP-7623's floor on a transaction's gas used: 21,000 + 10 x tokens."""
-    return TX_BASE_GAS + TOTAL_COST_FLOOR_PER_TOKEN * calldata_tokens(data)
+    return intrinsic(data)["floor"]
 
 
 def eip7623_gas_used(data: bytes, execution_gas: int, creation: bool = False) -> int:
     """Gas used under EIP-7623: max(21,000 + 4 x tokens (+ creation costs) + execution, the floor), where
     ``execution_gas`` is what the EVM spent after refunds."""
-    standard = TX_BASE_GAS + STANDARD_TOKEN_COST * calldata_tokens(data) + execution_gas
-    if creation:
-        standard += CREATE_GAS + INITCODE_WORD_GAS * -(-len(data) // 32)
-    return max(standard, calldata_floor_gas(data))
+    parts = intrinsic(data, create=creation)
+    return max(parts["base"] + parts["calldata"] + parts["init code"] + execution_gas, parts["floor"])
 
 
 def l1_gas(gas_used: int, data: bytes) -> int:
