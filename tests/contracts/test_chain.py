@@ -479,3 +479,18 @@ def test_edr_on_osaka_keeps_every_transaction_under_its_gas_cap():
         assert sum(r.name == "weights" for r in chain.gas) > 1
     finally:
         chain.close()
+
+
+def test_the_ledger_keeps_what_each_transaction_sent(chain):
+    """Cost needs each transaction's calldata: the ledger gives back exactly what was sent (it keeps it deflated)."""
+    twin = models.SparsePerceptron(n_features=300, max_iter=1).fit([[0, 3], [1, 5]], [1, 0])
+    system = dcai_lab.deploy_system(chain, twin, "deposit-refund-take")
+    sample = list(range(0, 300, 2))
+    system.add_data(sample, 1, sender=chain.accounts[1])
+    record = chain.gas.records[-1]
+    assert record.data == "0x" + system.trainer.functions.addData(sample, 1)._encode_transaction_data()[2:]
+    assert len(record.packed) < len(record.data) // 8
+    frame = chain.gas.to_pandas(sent=True)
+    assert frame["data"].iloc[-1] == record.data and not frame["creation"].iloc[-1]
+    assert frame["creation"].iloc[0] and frame["data"].iloc[0].startswith("0x")
+    assert "data" not in chain.gas.to_pandas().columns
