@@ -26,10 +26,25 @@ abstract contract ClassCounts is Classifier {
         }
     }
 
+    /// @dev The number of classes: `_totals` has one entry per class, always.
+    function _classes() internal view virtual returns (uint256);
+
     /// @notice (samples, second total) of class c.
     function classTotals(uint256 c) public view returns (uint256 samples, uint256 total) {
-        uint256 t = _totals[c];
+        uint256 t = _loadSlot(_totalsSlot(c));
         return (t >> 128, t & MASK128);
+    }
+
+    function _setTotals(uint256 c, uint256 value) internal {
+        _storeSlot(_totalsSlot(c), value);
+    }
+
+    function _totalsSlot(uint256 c) private view returns (uint256 slot) {
+        uint256 arraySlot;
+        assembly ("memory-safe") {
+            arraySlot := _totals.slot
+        }
+        return _elementSlot(arraySlot, _classes(), c);
     }
 
     function _laneBits() internal pure override returns (uint256) {

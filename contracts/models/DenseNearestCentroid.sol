@@ -69,11 +69,28 @@ contract DenseNearestCentroid is Centroids {
     }
 
     function _centroidTotals(uint256 c) internal view override returns (uint256, uint256) {
-        return (_samples[c], _squaredNorms[c]);
+        return (_loadSlot(_samplesSlot(c)), _loadSlot(_squaredNormSlot(c)));
     }
 
     function classTotals(uint256 c) external view returns (uint256 samples, uint256 squaredNorm) {
-        return (_samples[c], _squaredNorms[c]);
+        return _centroidTotals(c);
+    }
+
+    /// @dev Slots of class c's sample count and squared norm: both arrays have one entry per class, always.
+    function _samplesSlot(uint256 c) private view returns (uint256) {
+        uint256 arraySlot;
+        assembly ("memory-safe") {
+            arraySlot := _samples.slot
+        }
+        return _elementSlot(arraySlot, numClasses, c);
+    }
+
+    function _squaredNormSlot(uint256 c) private view returns (uint256) {
+        uint256 arraySlot;
+        assembly ("memory-safe") {
+            arraySlot := _squaredNorms.slot
+        }
+        return _elementSlot(arraySlot, numClasses, c);
     }
 
     function predict(int64[] calldata data) public view override returns (uint64) {
@@ -85,7 +102,9 @@ contract DenseNearestCentroid is Centroids {
         uint256 classes = numClasses;
         if (label >= classes) revert UnknownLabel(label, uint64(classes));
         DenseInput.check(data, numFeatures, maxAbsValue);
-        if (_samples[label] == (1 << 32) - 1) revert SumOverflow(type(uint256).max);
+        uint256 samplesSlot = _samplesSlot(label);
+        uint256 samples = _loadSlot(samplesSlot);
+        if (samples == (1 << 32) - 1) revert SumOverflow(type(uint256).max);
         int256 dot;
         int256 norm;
         uint256 wordIndex = type(uint256).max;
@@ -106,8 +125,9 @@ contract DenseNearestCentroid is Centroids {
             word = _withInt64Lane(word, lane, int64(sum));
         }
         _storeWord(wordIndex, word);
-        _samples[label] += 1;
-        _squaredNorms[label] = uint256(int256(_squaredNorms[label]) + 2 * dot + norm);
+        _storeSlot(samplesSlot, samples + 1);
+        uint256 squaredNormSlot = _squaredNormSlot(label);
+        _storeSlot(squaredNormSlot, uint256(int256(_loadSlot(squaredNormSlot)) + 2 * dot + norm));
     }
 
     /// @dev x . S_c

@@ -52,6 +52,10 @@ contract NaiveBayes is ClassCounts {
         smoothing = smoothing_;
     }
 
+    function _classes() internal view override returns (uint256) {
+        return numClasses;
+    }
+
     function _numLanes() internal view override returns (uint256) {
         return numFeatures * numClasses;
     }
@@ -77,7 +81,7 @@ contract NaiveBayes is ClassCounts {
         (uint256 samples, uint256 tokens) = classTotals(label);
         tokens += data.length;
         if (tokens >= MAX_TOKENS) revert CountOverflow(type(uint256).max);
-        _totals[label] = ((samples + 1) << 128) | tokens;
+        _setTotals(label, ((samples + 1) << 128) | tokens);
     }
 
     /// @dev N_c * prod (S_cf + alpha) and (T_c + alpha V)^tokens, each as mantissa * 2^exponent.

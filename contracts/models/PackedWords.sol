@@ -109,6 +109,33 @@ abstract contract PackedWords is TrainerBound {
         }
     }
 
+    /// @dev Slot of element i of the dynamic storage array at `arraySlot` whose length the caller knows to be
+    /// `length` (kept equal to an immutable), with the bounds check an array access makes (Panic 0x32):
+    /// reading the length from storage would cost a cold slot.
+    function _elementSlot(uint256 arraySlot, uint256 length, uint256 i) internal pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            if iszero(lt(i, length)) {
+                mstore(0, shl(224, 0x4e487b71))
+                mstore(4, 0x32)
+                revert(0, 0x24)
+            }
+            mstore(0, arraySlot)
+            slot := add(keccak256(0, 0x20), i)
+        }
+    }
+
+    function _loadSlot(uint256 slot) internal view returns (uint256 value) {
+        assembly ("memory-safe") {
+            value := sload(slot)
+        }
+    }
+
+    function _storeSlot(uint256 slot, uint256 value) internal {
+        assembly ("memory-safe") {
+            sstore(slot, value)
+        }
+    }
+
     function _loadWord(uint256 i) internal view returns (uint256 word) {
         uint256 slot = WORDS_SLOT + i;
         assembly ("memory-safe") {

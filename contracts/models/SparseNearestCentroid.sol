@@ -36,6 +36,10 @@ contract SparseNearestCentroid is Centroids, ClassCounts {
         maxInputLength = maxInputLength_;
     }
 
+    function _classes() internal view override returns (uint256) {
+        return numClasses;
+    }
+
     function _numLanes() internal view override returns (uint256) {
         return numFeatures * numClasses;
     }
@@ -56,7 +60,7 @@ contract SparseNearestCentroid is Centroids, ClassCounts {
         uint256 added = _addCounts(data, label, classes); // Q_c grows by 2 S_cf + 1 per feature
         (uint256 samples, uint256 squaredNorm) = classTotals(label);
         if (samples == (1 << 32) - 1) revert CountOverflow(type(uint256).max);
-        _totals[label] = ((samples + 1) << 128) | (squaredNorm + added);
+        _setTotals(label, ((samples + 1) << 128) | (squaredNorm + added));
     }
 
     /// @dev sum of S_cf over the present features f.
