@@ -9,7 +9,8 @@ import {IIncentiveMechanism} from "./incentives/IIncentiveMechanism.sol";
 /// @notice Entry point of a decentralized, collaboratively trained model. Anyone adds data (paying
 /// the deposit the incentive mechanism asks for; any excess is returned), claims a refund of their
 /// own contribution or reports someone else's, and predicts for free. The trainer holds every
-/// deposit; the model, data handler and mechanism only accept calls from it.
+/// deposit; the model, data handler and mechanism only accept calls from it. The trainer creates its own
+/// data handler, so that the handler knows its trainer without a storage read.
 /// @dev Every AddData event carries the full sample, label, time, author and deposit, so the whole
 /// dataset can be rebuilt from logs. Claims follow checks-effects-interactions: the claim is recorded
 /// and the amount deducted before any ether leaves, so re-entering cannot claim twice.
@@ -36,14 +37,13 @@ contract CollaborativeTrainer {
     constructor(
         string memory name_,
         IClassifier model_,
-        DataHandler dataHandler_,
         IIncentiveMechanism incentiveMechanism_,
         bytes32 encoderHash_,
         string memory encoderURI_
     ) {
         name = name_;
         model = model_;
-        dataHandler = dataHandler_;
+        dataHandler = new DataHandler();
         incentiveMechanism = incentiveMechanism_;
         owner = msg.sender;
         encoderHash = encoderHash_;

@@ -115,10 +115,11 @@ class Trace:
 
 
 class _Frame:
-    __slots__ = ("depth", "given", "consumed", "refund", "warmed", "call", "access")
+    __slots__ = ("depth", "given", "consumed", "refund", "warmed", "call", "access", "code")
 
-    def __init__(self, depth: int, given: int):
+    def __init__(self, depth: int, given: int, code: int | None):
         self.depth, self.given, self.consumed, self.refund = depth, given, 0, 0
+        self.code = code  # the address whose code runs (None: a contract being created)
         self.warmed: list[int] = []  # accounts this frame made warm, undone if it fails
         self.call = None  # (index, step) of the call or creation waiting for its callee
         self.access = 0  # what that call paid to reach its target
@@ -127,11 +128,15 @@ class _Frame:
 class _Parts:
     def __init__(self):
         self.rows: dict[tuple[str, str], list[int]] = {}
+        self.code: int | None = None  # whose code is running, for the rest's attribution
+        self.rest_by_code: dict[int | None, int] = {}
 
     def add(self, part: str, item: str, gas: int, count: int = 1) -> None:
         row = self.rows.setdefault((part, item), [0, 0])
         row[0] += count
         row[1] += gas
+        if part == "rest":
+            self.rest_by_code[self.code] = self.rest_by_code.get(self.code, 0) + gas
 
 
 def intrinsic(data: bytes, *, create: bool = False, access_list=()) -> dict[str, int]:
@@ -158,7 +163,9 @@ def breakdown(trace: Trace):
     -------
     pandas.DataFrame
         Indexed by (part, item), with ``count`` (occurrences, or bytes for calldata and code) and ``gas``
-        (negative for the refund); ``frame.gas.sum()`` is the receipt's gas used.
+        (negative for the refund); ``frame.gas.sum()`` is the receipt's gas used. ``frame.attrs["rest_by_code"]``
+        splits the rest by the contract whose code spent it (checksummed address, or ``"creation"`` for init
+        code): which contract's computation, memory and ABI handling an operation pays for.
 
     Raises
     ------
@@ -174,7 +181,14 @@ def breakdown(trace: Trace):
     index = sorted(rows.rows, key=lambda key: (order[key[0]], key[1]))
     frame = pd.DataFrame([{"part": p, "item": i, "count": rows.rows[p, i][0], "gas": rows.rows[p, i][1]}
                           for p, i in index], columns=["part", "item", "count", "gas"]).set_index(["part", "item"])
+    frame.attrs["rest_by_code"] = {_checksum(code): gas for code, gas in rows.rest_by_code.items() if gas}
     return frame
+
+
+def _checksum(code: int | None) -> str:
+    from eth_utils import to_checksum_address
+
+    return "creation" if code is None else to_checksum_address(code.to_bytes(20, "big"))
 
 
 def by_part(frame) -> dict[str, int]:
@@ -220,6 +234,11 @@ def _analyse(trace: Trace) -> _Parts:
     return parts
 
 
+def _code_run(step: Step) -> int | None:
+    """Whose code a call or creation runs: the target's (a DELEGATECALL's too), none yet for a creation."""
+    return None if step.op in _CREATES else step.stack[-2] & _ADDRESS_MASK
+
+
 class _Walk:
     """One pass over the steps, frame by frame."""
 
@@ -232,15 +251,16 @@ class _Walk:
         steps = self.trace.steps
         if not steps:  # a transfer, or a call to an account without code
             return 0, 0
-        frames = [_Frame(steps[0].depth, steps[0].gas)]
+        frames = [_Frame(steps[0].depth, steps[0].gas, self.trace.to)]
         for i, step in enumerate(steps):
             frame = frames[-1]
+            self.parts.code = frame.code
             if step.depth != frame.depth:
                 raise AnatomyError(f"step {i} ({step.op}) is at depth {step.depth}, its frame at {frame.depth}")
             after = steps[i + 1] if i + 1 < len(steps) else None
             if after is not None and after.depth == step.depth + 1:  # a call or creation enters its callee
                 frame.call, frame.access = (i, step), self._reach(step, frame)
-                frames.append(_Frame(after.depth, after.gas))
+                frames.append(_Frame(after.depth, after.gas, _code_run(step)))
                 continue
             if after is None or after.depth < step.depth:  # the frame's last step
                 own = frame.given - frame.consumed if step.error else step.cost
@@ -253,6 +273,7 @@ class _Walk:
                 if after is None:
                     raise AnatomyError(f"the trace ends inside a call (step {i}, depth {step.depth})")
                 caller = frames[-1]
+                self.parts.code = caller.code
                 j, call = caller.call
                 if after.stack and after.stack[-1] != 0:  # the call or creation succeeded
                     caller.refund += frame.refund

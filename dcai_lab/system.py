@@ -196,20 +196,20 @@ def leaderboard_frame(rows: list[dict]):
 
 def deploy_trainer(chain, model: ChainModel, mechanism, *, owner: str | None = None, name: str = "dcai-lab model",
                    encoder=None, encoder_uri: str = "") -> System:
-    """Deploy model (with its initial parameters), data handler, the mechanism's contract and a trainer, and
-    bind them. ``mechanism`` is a spec (:mod:`dcai_lab.incentives`): its contract and constructor arguments.
+    """Deploy model (with its initial parameters), the mechanism's contract and a trainer (which creates its data
+    handler), and bind model and mechanism to the trainer. ``mechanism`` is a spec (:mod:`dcai_lab.incentives`): its contract and constructor arguments.
 
     Every transaction is in the gas ledger's ``deploy`` phase; initialisation is chunked so that each fits in
     a block.
     """
     owner = owner or chain.accounts[0]
     deployed = deploy_model(chain, model, owner, encoder=encoder)
-    data_handler = chain.deploy("DataHandler", sender=owner)
     mechanism_contract = chain.deploy(mechanism.contract_name, *mechanism.constructor_args(), sender=owner)
     encoder_hash = keccak(text=encoder.to_json()) if encoder is not None else bytes(32)
-    trainer = chain.deploy("CollaborativeTrainer", name, deployed.model_contract.address, data_handler.address,
+    trainer = chain.deploy("CollaborativeTrainer", name, deployed.model_contract.address,
                            mechanism_contract.address, encoder_hash, encoder_uri, sender=owner)
     first_block = chain.gas.records[-1].block_number
-    for part in (deployed.model_contract, data_handler, mechanism_contract):
+    data_handler = chain.contract("DataHandler", chain.call(trainer.functions.dataHandler()))
+    for part in (deployed.model_contract, mechanism_contract):
         chain.transact(part.functions.setTrainer(trainer.address), sender=owner, operation="bind", phase="deploy")
     return System(chain, trainer, deployed, data_handler, mechanism_contract, mechanism, first_block)

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {TrainerBound} from "../TrainerBound.sol";
 import {ContributionKey} from "./ContributionKey.sol";
 
 /// @title DataHandler
 /// @notice Records of contributions, keyed by keccak256(abi.encode(data, label, addedTime, author)).
 /// A record holds the deposit, the amount still claimable, the number of claims and who claimed.
-/// Only the bound trainer writes records.
-/// @dev One record is one storage slot: deposit and claimable amount as uint96 (enough for 7.9e28 wei),
+/// Only the trainer that created the handler writes records.
+/// @dev The trainer is immutable, set to the creator: a CollaborativeTrainer creates its data handler in its
+/// constructor. Checking the caller then reads no storage; binding after deployment, as the other components
+/// do, would cost every add, refund and report a cold storage read (2,100 gas) for the check alone.
+/// One record is one storage slot: deposit and claimable amount as uint96 (enough for 7.9e28 wei),
 /// the claim count as uint32 and two flags. Reporters' claims live in a separate mapping; the author's
 /// own refund is a flag in the record, so a refund writes no new slot.
-contract DataHandler is TrainerBound {
+contract DataHandler {
     struct Record {
         uint96 deposit;
         uint96 claimable;
@@ -20,13 +22,26 @@ contract DataHandler is TrainerBound {
         bool refunded;
     }
 
+    /// @notice The only account that may write records: this handler's creator.
+    address public immutable trainer;
+
     mapping(bytes32 => Record) public records;
     mapping(bytes32 => mapping(address => bool)) private _claimedBy;
 
+    error NotTrainer(address caller);
     error DuplicateContribution(bytes32 key);
     error RecordNotFound(bytes32 key);
     error AlreadyClaimed(bytes32 key, address claimant);
     error AmountTooLarge(uint256 amount, uint256 limit);
+
+    constructor() {
+        trainer = msg.sender;
+    }
+
+    modifier onlyTrainer() {
+        if (msg.sender != trainer) revert NotTrainer(msg.sender);
+        _;
+    }
 
     /// @notice The key of a contribution, as the trainer computes it.
     function keyOf(int64[] calldata data, uint64 label, uint256 addedTime, address author)

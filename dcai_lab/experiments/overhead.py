@@ -97,7 +97,8 @@ def measure(model: str, incentive="deposit-refund-take", *, chain: Chain | None 
 
     Returns one row per operation of :data:`OPERATIONS`: ``op``, ``gas`` (a deployment's transactions
     summed), the anatomy (``part_<part>`` for each part of :data:`dcai_lab.anatomy.PARTS`, adding up to
-    ``gas``), the floor (``floor`` and ``floor_<part>``; None for a deployment), ``overhead`` (gas above the
+    ``gas``; ``rest_<contract>``, the rest split by whose code spent it: trainer, model, data_handler,
+    mechanism), the floor (``floor`` and ``floor_<part>``; None for a deployment), ``overhead`` (gas above the
     floor) and ``overhead_pct`` (its share of ``gas``, in %), and the 2019 contracts' figure
     (``baseline_2019``, ``ratio_to_2019``) where known for Deposit-Refund-Take.
     """
@@ -136,9 +137,13 @@ def measure(model: str, incentive="deposit-refund-take", *, chain: Chain | None 
         parts = {}
     rows.append({"op": "deploy", "gas": sum(r.gas_used for r in deployment), **_columns("part_", parts),
                  "floor": None, "overhead": None, "overhead_pct": None})
+    contracts = {system.trainer.address: "trainer", system.deployed.model_contract.address: "model",
+                 system.data_handler.address: "data_handler", system.mechanism_contract.address: "mechanism"}
     for op, (record, floor) in done.items():
         gas = record.gas_used
-        rows.append({"op": op, "gas": gas, **_columns("part_", anatomy.by_part(chain.gas.explain(record))),
+        parts = chain.gas.explain(record)
+        rest = {f"rest_{name}": parts.attrs["rest_by_code"].get(address, 0) for address, name in contracts.items()}
+        rows.append({"op": op, "gas": gas, **_columns("part_", anatomy.by_part(parts)), **rest,
                      "floor": floor.total, **_columns("floor_", floor.parts), "overhead": gas - floor.total,
                      "overhead_pct": round(100 * (gas - floor.total) / gas, 2)})
     for row in rows:

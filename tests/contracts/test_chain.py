@@ -27,11 +27,11 @@ def test_backend_names_how_transactions_travel():
 
 
 def test_deploy_and_gas_ledger_records_every_transaction(chain):
-    dh = chain.deploy("DataHandler")
-    chain.transact(dh.functions.setTrainer(chain.accounts[1]), operation="bind")
+    dh = chain.deploy("DataHandler")  # its creator is its trainer
+    chain.transact(dh.functions.add(b"\x01" * 32, 5), operation="record")
     frame = chain.gas.to_pandas()
-    assert list(frame["operation"]) == ["deploy", "bind"]
-    assert list(frame["phase"]) == ["deploy", ""] and list(frame["name"]) == ["DataHandler", "bind"]
+    assert list(frame["operation"]) == ["deploy", "record"]
+    assert list(frame["phase"]) == ["deploy", ""] and list(frame["name"]) == ["DataHandler", "record"]
     assert (frame["gas_used"] > 21_000).all() and (frame["status"] == 1).all()
     assert frame["sender"].tolist() == [chain.accounts[0]] * 2
 
@@ -109,17 +109,22 @@ def test_snapshot_and_revert(chain):
 
 def test_anchor_restores_state_clock_and_gas_ledger(chain):
     dh = chain.deploy("DataHandler")
+    key = b"\x01" * 32
+
+    def recorded():
+        return chain.call(dh.functions.records(key))[3]  # the record's `exists` flag
+
     before = (chain.now, len(chain.gas), chain.balance(chain.accounts[0]))
     with chain.anchor():
         chain.time_travel(days=3)
-        chain.transact(dh.functions.setTrainer(chain.accounts[1]), operation="bind")
-        assert chain.call(dh.functions.trainer()) == chain.accounts[1] and len(chain.gas) == 2
+        chain.transact(dh.functions.add(key, 5), operation="record")
+        assert recorded() and len(chain.gas) == 2
     assert (chain.now, len(chain.gas), chain.balance(chain.accounts[0])) == before
-    assert chain.call(dh.functions.trainer()) != chain.accounts[1]
+    assert not recorded()
     with pytest.raises(ContractRevert), chain.anchor():  # undone on the way out of an error too
-        chain.transact(dh.functions.setTrainer(chain.accounts[2]), operation="bind")
-        chain.transact(dh.functions.add(b"\x01" * 32, 5), sender=chain.accounts[3], operation="add")
-    assert len(chain.gas) == 1 and chain.call(dh.functions.trainer()) != chain.accounts[2]
+        chain.transact(dh.functions.add(key, 5), operation="record")
+        chain.transact(dh.functions.add(b"\x02" * 32, 5), sender=chain.accounts[3], operation="add")
+    assert len(chain.gas) == 1 and not recorded()
 
 
 def test_calls_return_what_web3_returns(chain):

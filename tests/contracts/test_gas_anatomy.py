@@ -20,6 +20,8 @@ def _explained(chain) -> dict:
         parts = chain.gas.explain(record)
         assert int(parts["gas"].sum()) == record.gas_used, record.label
         assert (parts.drop(index="refund", level="part", errors="ignore")["gas"] >= 0).all(), record.label
+        rest = parts.xs("rest", level="part")["gas"].sum() if "rest" in parts.index.get_level_values("part") else 0
+        assert sum(parts.attrs["rest_by_code"].values()) == rest, record.label
         out[i] = parts
     return out
 
@@ -50,6 +52,8 @@ def test_every_operation_adds_up_and_sits_above_its_floor(model, mechanism):
         assert storage >= floor["storage read"] + floor["storage write"], row["op"]
         assert row["overhead"] == row["gas"] - row["floor"] == parts["rest"] + sum(parts[p] - floor[p] for p in (
             "accounts", "storage read", "storage write", "refund"))
+        by_contract = [row[f"rest_{c}"] for c in ("trainer", "model", "data_handler", "mechanism")]
+        assert sum(by_contract) == parts["rest"] and min(by_contract) > 0, row["op"]  # each one's code ran
 
 
 @pytest.mark.parametrize("mechanism", MECHANISMS)
@@ -67,6 +71,7 @@ def test_the_edr_engine_traces_the_same_breakdown(model, mechanism):
         for record, other in zip(embedded.gas, fast.gas):
             a, b = embedded.gas.explain(record), fast.gas.explain(other)
             assert a.equals(b), (model, record.label, a.compare(b))
+            assert a.attrs == b.attrs, record.label
     finally:
         fast.close()
 

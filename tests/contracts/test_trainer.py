@@ -282,10 +282,14 @@ def test_components_only_obey_their_trainer(system, accounts):
 
 
 def test_trainer_is_bound_once_by_the_owner(chain, system, accounts):
-    for part in (system.model_contract, system.data_handler, system.mechanism_contract):
+    for part in (system.model_contract, system.mechanism_contract):
         with reverts("TrainerAlreadySet"):
             chain.transact(part.functions.setTrainer(accounts["mallory"]), sender=accounts["owner"])
-    fresh = chain.deploy("DataHandler")
+    # the data handler is the trainer's own creation: bound from its first block, with nothing to rebind
+    assert chain.call(system.data_handler.functions.trainer()) == system.trainer.address
+    assert not any(item.get("name") == "setTrainer" for item in system.data_handler.abi)
+    spec = incentives.resolve("deposit-refund-take")
+    fresh = chain.deploy(spec.contract_name, *spec.constructor_args())
     with reverts("NotOwner", caller=accounts["mallory"]):
         chain.transact(fresh.functions.setTrainer(accounts["mallory"]), sender=accounts["mallory"])
     with reverts("ZeroAddress"):
@@ -293,8 +297,7 @@ def test_trainer_is_bound_once_by_the_owner(chain, system, accounts):
 
 
 def test_data_handler_rules(chain, accounts):
-    dh = chain.deploy("DataHandler")
-    chain.transact(dh.functions.setTrainer(accounts["owner"]))
+    dh = chain.deploy("DataHandler", sender=accounts["owner"])  # its creator is its trainer
     key = b"\x07" * 32
     chain.transact(dh.functions.add(key, 10))
     with reverts("DuplicateContribution"):

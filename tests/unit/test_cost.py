@@ -255,7 +255,7 @@ def test_fees_can_be_replaced_loaded_and_read_from_a_node(tmp_path):
 def ledger():
     chain = Chain()
     handler = chain.deploy("DataHandler")
-    chain.transact(handler.functions.setTrainer(chain.accounts[1]), operation="bind")
+    chain.transact(handler.functions.add(b"\x01" * 32, 5), operation="add")  # its creator is its trainer
     return chain.gas.to_pandas(sent=True)
 
 
@@ -294,8 +294,8 @@ def test_operations_sum_a_deployment_and_average_the_rest(ledger):
     twice = pd.concat([ledger, ledger.iloc[[1]]], ignore_index=True)
     per_tx = cost.transaction_costs(twice, chains=["l1"], scenarios=["median"])
     per_op = cost.operation_costs(twice, chains=["l1"], scenarios=["median"]).set_index("operation")
-    assert per_op.loc["bind", "transactions"] == 2
-    assert per_op.loc["bind", "usd"] == pytest.approx(per_tx.loc[per_tx.operation == "bind", "usd"].mean())
+    assert per_op.loc["add", "transactions"] == 2
+    assert per_op.loc["add", "usd"] == pytest.approx(per_tx.loc[per_tx.operation == "add", "usd"].mean())
     assert per_op.loc["deploy", "usd"] == pytest.approx(per_tx.loc[per_tx.operation == "deploy", "usd"].sum())
 
 
