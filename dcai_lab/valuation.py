@@ -77,8 +77,10 @@ ETHER = 10**18
 # subclass may change the rule, and is replayed through its own partial_fit instead.
 ADDITIVE = {NaiveBayes: "feature_count_", SparseNearestCentroid: "sums_", DenseNearestCentroid: "sums_"}
 #: What the contributions table takes from a run's records: when, which training sample, its true label,
-#: the deposit and what came of it (see ``experiments.simulation.UNCLAIMED``).
-RECORDED = ("time_h", "sample", "true_label", "deposit", "validated", "refund", "taken")
+#: whether it copies an earlier one of its author's, the deposit and what came of it, who reported it (see
+#: ``experiments.simulation.UNCLAIMED``).
+RECORDED = ("time_h", "sample", "true_label", "copy", "deposit", "validated", "refund", "taken", "reports",
+            "reported_by")
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 UINT32_MAX = 2**32 - 1
@@ -659,10 +661,13 @@ def _spearman(a, b) -> tuple[float, float, int]:
 
 def _label_points(ax, x, y, names) -> None:
     """Each point's name beside it, at the first of a few places around the point where it overlaps no
-    name placed before and no other point (the figure is drawn to measure the labels)."""
+    name placed before and no other point's marker (the figure is drawn to measure the labels)."""
+    from matplotlib.transforms import Bbox
+
     renderer = ax.figure.canvas.get_renderer()
     ax.figure.canvas.draw()
     points = ax.transData.transform(np.column_stack([x, y]))
+    r = renderer.points_to_pixels(4)  # a marker's half width (s=40: about 3.2 points), with a little room
     places = [((7, 4), "left", "bottom"), ((7, -4), "left", "top"), ((-7, 4), "right", "bottom"),
               ((-7, -4), "right", "top"), ((0, 9), "center", "bottom"), ((0, -9), "center", "top")]
     taken = []
@@ -671,8 +676,8 @@ def _label_points(ax, x, y, names) -> None:
             label = ax.annotate(names[i], (x[i], y[i]), textcoords="offset points", xytext=offset, ha=ha, va=va,
                                 fontsize="x-small")
             box = label.get_window_extent(renderer).expanded(1.05, 1.1)
-            near = [(px, py) for j, (px, py) in enumerate(points) if j != i]
-            if not any(box.overlaps(other) for other in taken) and not any(box.contains(px, py) for px, py in near):
+            near = [Bbox.from_extents(px - r, py - r, px + r, py + r) for j, (px, py) in enumerate(points) if j != i]
+            if not any(box.overlaps(other) for other in taken + near):
                 break
             label.remove()
         else:  # nowhere free: the first place

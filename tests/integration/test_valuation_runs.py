@@ -43,6 +43,8 @@ def test_a_results_folder_is_valued_against_its_payouts(folder):
     per = v.contributions
     assert per["payout"].tolist() == pytest.approx(((added["refund"] - added["deposit"]) / 10**18).tolist())
     assert per["sample"].tolist() == added["sample"].tolist() and np.isfinite(per["loo"]).all()
+    for column in valuation.RECORDED:  # what came of each contribution, beside its value
+        assert per[column].tolist() == added[column].tolist(), column
     assert {"contributors", "contributions"} <= set(v.correlations["level"])
     assert (folder / "valuation" / "value_payout.png").is_file()
 
