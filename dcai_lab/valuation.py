@@ -660,31 +660,45 @@ def _spearman(a, b) -> tuple[float, float, int]:
 
 
 def _label_points(ax, x, y, names) -> None:
-    """Each point's name beside it, at the first of a few places around the point where it overlaps no
-    name placed before and no other point's marker (the figure is drawn to measure the labels)."""
+    """Each point's name beside it, at the first of a few places around the point where it stays inside
+    the axes, overlaps no name placed before and no other point's marker, and lies nearer its own point
+    than any other (else the first such place free of overlaps, else the first place; the figure is drawn
+    to measure the labels)."""
     from matplotlib.transforms import Bbox
 
     renderer = ax.figure.canvas.get_renderer()
     ax.figure.canvas.draw()
     points = ax.transData.transform(np.column_stack([x, y]))
+    frame = ax.get_window_extent(renderer)
     r = renderer.points_to_pixels(4)  # a marker's half width (s=40: about 3.2 points), with a little room
     places = [((7, 4), "left", "bottom"), ((7, -4), "left", "top"), ((-7, 4), "right", "bottom"),
               ((-7, -4), "right", "top"), ((0, 9), "center", "bottom"), ((0, -9), "center", "top")]
+
+    def distance(box, px, py):
+        return np.hypot(max(box.x0 - px, 0, px - box.x1), max(box.y0 - py, 0, py - box.y1))
+
     taken = []
     for i in np.lexsort((x, -y)):
-        for offset, ha, va in places:
+        free = []
+        for place in places:
+            offset, ha, va = place
             label = ax.annotate(names[i], (x[i], y[i]), textcoords="offset points", xytext=offset, ha=ha, va=va,
                                 fontsize="x-small")
             box = label.get_window_extent(renderer).expanded(1.05, 1.1)
-            near = [Bbox.from_extents(px - r, py - r, px + r, py + r) for j, (px, py) in enumerate(points) if j != i]
-            if not any(box.overlaps(other) for other in taken + near):
-                break
             label.remove()
-        else:  # nowhere free: the first place
-            label = ax.annotate(names[i], (x[i], y[i]), textcoords="offset points", xytext=places[0][0],
-                                fontsize="x-small")
-            box = label.get_window_extent(renderer)
-        taken.append(box)
+            others = [(px, py) for j, (px, py) in enumerate(points) if j != i]
+            near = [Bbox.from_extents(px - r, py - r, px + r, py + r) for px, py in others]
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if not inside or any(box.overlaps(other) for other in taken + near):
+                continue
+            free.append((place, box))
+            if all(distance(box, *points[i]) < distance(box, px, py) for px, py in others):
+                free.insert(0, free.pop())
+                break
+        (offset, ha, va), box = free[0] if free else (places[0], None)
+        label = ax.annotate(names[i], (x[i], y[i]), textcoords="offset points", xytext=offset, ha=ha, va=va,
+                            fontsize="x-small")
+        taken.append(box if box is not None else label.get_window_extent(renderer))
 
 
 def value(results, *, out=None, exact_limit: int = EXACT_LIMIT, permutations: int = 200,
