@@ -27,8 +27,9 @@ from .gas import DEPLOY
 from .system import Contribution, leaderboard_frame, require_badges
 from .models import registry
 
-# Bumped when what a gas model holds changes, so that cached models are refitted.
-GAS_MODEL_VERSION = 2
+# Bumped when what a gas model holds or how it is fitted changes, so that cached models are refitted (3: fitted
+# on seed 0 whatever the run's seed, with the sample lengths of the run that fitted it).
+GAS_MODEL_VERSION = 3
 
 
 @dataclass

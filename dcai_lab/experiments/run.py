@@ -21,6 +21,9 @@ from .simulation import MarketSimulation, Simulation
 
 #: Contributions in the short chain run that fits a twin-only run's gas model.
 CALIBRATION_CONTRIBUTIONS = 200
+#: The seed of that run, whatever the run's own: every seed of a setting shares one cached gas model, so it
+#: must not depend on which of them (in a sweep, on several processes at once) happened to fit it first.
+CALIBRATION_SEED = 0
 
 
 def run(config: ExperimentConfig | dict | str | Path, out: str | Path | None = None, progress: bool = True) -> Result:
@@ -63,7 +66,7 @@ def _execute(config: ExperimentConfig, progress: bool, gas_model: GasModel | Non
     reference = new_twin(config, encoder).fit(X, y)
 
     if config.backend == "twin":
-        gas_model = gas_model or _gas_model(config, X, progress)
+        gas_model = gas_model or _gas_model(config, progress)
         chain = _new_chain(config)
         system = OffchainSystem(chain, twin, mechanism, gas_model)
     else:
@@ -128,17 +131,19 @@ def _new_chain(config: ExperimentConfig) -> Chain:
     return Chain.for_backend(config.backend, hardfork=config.fork)
 
 
-def _gas_model(config: ExperimentConfig, X, progress: bool) -> GasModel:
+def _gas_model(config: ExperimentConfig, progress: bool) -> GasModel:
     """The gas model for twin-only runs of this setting: fitted on a short run of the same dataset, model
-    and mechanism on the embedded chain (at most CALIBRATION_CONTRIBUTIONS contributions), cached under
-    ``$DCAI_LAB_CACHE`` (default ``~/.cache/dcai-lab``)."""
+    and mechanism on the embedded chain (at most CALIBRATION_CONTRIBUTIONS contributions, seed
+    CALIBRATION_SEED), cached under ``$DCAI_LAB_CACHE`` (default ``~/.cache/dcai-lab``)."""
     path = gas_model_path({**asdict(config), "dataset": datasets.identity(config.dataset)})  # a built-in's: its name
     if path.exists():
         return GasModel.load(path)
     limit = min(config.max_contributions or CALIBRATION_CONTRIBUTIONS, CALIBRATION_CONTRIBUTIONS)
     calibration = _execute(replace(config, backend="py-evm", max_contributions=limit, until_all_claimed=False,
-                                   duration_days=min(config.duration_days or 1.0, 1.0)), progress)
+                                   duration_days=min(config.duration_days or 1.0, 1.0), seed=CALIBRATION_SEED),
+                           progress)
     added = calibration.contributions[calibration.contributions["outcome"] == "added"]
+    X = encoded_splits(config.dataset, CALIBRATION_SEED, model=config.model)[1]  # the samples it drew from
     model = GasModel.fit(calibration.gas, [len(X[i]) for i in added["sample"]], config.mechanism())
     model.save(path)
     return model

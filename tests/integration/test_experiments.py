@@ -228,6 +228,20 @@ def test_twin_only_mode_gives_the_chains_accuracy_and_balances_and_estimates_its
         assert abs(estimated[op] - measured[op]) / measured[op] < 0.05, op
 
 
+def test_every_seed_of_a_setting_fits_the_same_gas_model(tmp_path, monkeypatch):
+    """The gas model is cached per setting, not per seed: it must not depend on which seed fitted it (in a
+    sweep, the first of several processes to get there)."""
+    config = {"name": "twin", "dataset": "fitness_synthetic", "duration_days": 0.1, "eval_interval_hours": 1.0,
+              "test_limit": 100, "max_contributions": 30, "backend": "twin"}
+    fitted = []
+    for seed in (0, 5):
+        monkeypatch.setenv("DCAI_LAB_CACHE", str(tmp_path / f"cache-{seed}"))
+        experiments.run({**config, "seed": seed}, progress=False)
+        (path,) = (tmp_path / f"cache-{seed}" / "gas-models").glob("*.json")
+        fitted.append(path.read_text())
+    assert fitted[0] == fitted[1]
+
+
 def test_twin_only_mode_refuses_the_prediction_market():
     with pytest.raises(ValueError, match="market.settle"):
         experiments.ExperimentConfig.from_dict({"incentive": "prediction-market", "backend": "twin"})
