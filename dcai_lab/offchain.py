@@ -88,9 +88,12 @@ def _mechanism_position(deploying, mechanism) -> int:
 
 
 def cache_key(config: dict) -> str:
-    """Gas depends on the dataset, model, mechanism and its parameters, not on who contributes when, and on
-    the contracts' code: a change to any contract source refits every cached gas model."""
-    keys = ("dataset", "model", "model_params", "incentive", "incentive_params", "initial_fraction", "fork")
+    """A gas model is fitted on a calibration run (``config``: the run that fits it): it depends on that run's
+    dataset, model, mechanism and their parameters, the initial training (a model trained on more data writes
+    fewer fresh slots), who contributes and claims, the run's size and fork, and on the contracts' code (a
+    change to any contract source refits every cached gas model). Not on the seed: calibration runs use one."""
+    keys = ("dataset", "model", "model_params", "incentive", "incentive_params", "profile", "initial_fraction",
+            "initial_samples", "contributors", "claims", "sweeps", "max_contributions", "duration_days", "fork")
     versioned = {"gas_model_version": GAS_MODEL_VERSION, "contracts": artifacts.build_info()["sources"],
                  **{k: config.get(k) for k in keys}}
     return hashlib.sha256(json.dumps(versioned, sort_keys=True).encode()).hexdigest()[:16]

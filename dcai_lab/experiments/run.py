@@ -135,13 +135,14 @@ def _gas_model(config: ExperimentConfig, progress: bool) -> GasModel:
     """The gas model for twin-only runs of this setting: fitted on a short run of the same dataset, model
     and mechanism on the embedded chain (at most CALIBRATION_CONTRIBUTIONS contributions, seed
     CALIBRATION_SEED), cached under ``$DCAI_LAB_CACHE`` (default ``~/.cache/dcai-lab``)."""
-    path = gas_model_path({**asdict(config), "dataset": datasets.identity(config.dataset)})  # a built-in's: its name
+    limit = min(config.max_contributions or CALIBRATION_CONTRIBUTIONS, CALIBRATION_CONTRIBUTIONS)
+    calibrating = replace(config, backend="py-evm", max_contributions=limit, until_all_claimed=False,
+                          duration_days=min(config.duration_days or 1.0, 1.0), seed=CALIBRATION_SEED)
+    # a built-in dataset is keyed by its name, a registered one by its contents
+    path = gas_model_path({**asdict(calibrating), "dataset": datasets.identity(config.dataset)})
     if path.exists():
         return GasModel.load(path)
-    limit = min(config.max_contributions or CALIBRATION_CONTRIBUTIONS, CALIBRATION_CONTRIBUTIONS)
-    calibration = _execute(replace(config, backend="py-evm", max_contributions=limit, until_all_claimed=False,
-                                   duration_days=min(config.duration_days or 1.0, 1.0), seed=CALIBRATION_SEED),
-                           progress)
+    calibration = _execute(calibrating, progress)
     added = calibration.contributions[calibration.contributions["outcome"] == "added"]
     X = encoded_splits(config.dataset, CALIBRATION_SEED, model=config.model)[1]  # the samples it drew from
     model = GasModel.fit(calibration.gas, [len(X[i]) for i in added["sample"]], config.mechanism())
