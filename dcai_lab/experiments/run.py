@@ -26,13 +26,16 @@ CALIBRATION_CONTRIBUTIONS = 200
 CALIBRATION_SEED = 0
 
 
-def run(config: ExperimentConfig | dict | str | Path, out: str | Path | None = None, progress: bool = True) -> Result:
+def run(config: ExperimentConfig | dict | str | Path, out: str | Path | None = None, progress: bool = True, *,
+        gas_model: GasModel | None = None) -> Result:
     """Run an experiment; write its results folder to ``out`` if given. Returns a :class:`Result`.
 
     With ``valuation`` set in the config, the finished run's data is valued beside its payouts
-    (:func:`dcai_lab.valuation.value`): on ``result.valuation``, and in ``out/valuation`` when saved."""
+    (:func:`dcai_lab.valuation.value`): on ``result.valuation``, and in ``out/valuation`` when saved.
+    ``gas_model``: for a twin-only run, estimate gas with this model (:func:`twin_gas_model` of another
+    setting) instead of fitting or loading the setting's own; accuracy and balances do not depend on it."""
     config = ExperimentConfig.coerce(config)
-    result = _execute(config, progress)
+    result = _execute(config, progress, gas_model)
     if out is not None:
         result.save(out)
     if config.valuation and not result.partial:
@@ -66,7 +69,7 @@ def _execute(config: ExperimentConfig, progress: bool, gas_model: GasModel | Non
     reference = new_twin(config, encoder).fit(X, y)
 
     if config.backend == "twin":
-        gas_model = gas_model or _gas_model(config, progress)
+        gas_model = gas_model or twin_gas_model(config, progress)
         chain = _new_chain(config)
         system = OffchainSystem(chain, twin, mechanism, gas_model)
     else:
@@ -131,10 +134,11 @@ def _new_chain(config: ExperimentConfig) -> Chain:
     return Chain.for_backend(config.backend, hardfork=config.fork)
 
 
-def _gas_model(config: ExperimentConfig, progress: bool) -> GasModel:
+def twin_gas_model(config: ExperimentConfig | dict, progress: bool = False) -> GasModel:
     """The gas model for twin-only runs of this setting: fitted on a short run of the same dataset, model
     and mechanism on the embedded chain (at most CALIBRATION_CONTRIBUTIONS contributions, seed
     CALIBRATION_SEED), cached under ``$DCAI_LAB_CACHE`` (default ``~/.cache/dcai-lab``)."""
+    config = ExperimentConfig.coerce(config)
     limit = min(config.max_contributions or CALIBRATION_CONTRIBUTIONS, CALIBRATION_CONTRIBUTIONS)
     calibrating = replace(config, backend="py-evm", max_contributions=limit, until_all_claimed=False,
                           duration_days=min(config.duration_days or 1.0, 1.0), seed=CALIBRATION_SEED)
