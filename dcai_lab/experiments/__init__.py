@@ -11,10 +11,10 @@ from .config import BACKENDS, FORKS, ExperimentConfig
 from .measure import measure_operations
 from .reproduce import (PUBLISHED_BASELINES, REPRODUCE_DATASETS, REPRODUCE_MODELS, profile_deviations,
                         profiles_section, reproduce)
-from .run import CALIBRATION_CONTRIBUTIONS, run
+from .run import CALIBRATION_CONTRIBUTIONS, run, twin_gas_model
 from .sgd_step import compare_steps
 from .sweep import Sweep, SweepConfig, sweep
 
 __all__ = ["BACKENDS", "CALIBRATION_CONTRIBUTIONS", "FORKS", "PUBLISHED_BASELINES", "REPRODUCE_DATASETS",
            "REPRODUCE_MODELS", "ExperimentConfig", "Sweep", "SweepConfig", "compare_steps", "encode", "encoded_splits", "measure_operations",
-           "profile_deviations", "profiles_section", "reproduce", "run", "sweep", "test_set_hash"]
+           "profile_deviations", "profiles_section", "reproduce", "run", "sweep", "test_set_hash", "twin_gas_model"]
